@@ -1,0 +1,120 @@
+"""Access declarations for views: every view says who may reach it, or it cannot be reached.
+
+`territory_view("action")` resolves the territory from the URL once (pretix-style), checks the
+user's membership and role, opens the django-scopes scope for that territory, and hands the
+view `request.territory`, `request.membership` and `request.role`.
+"""
+
+from functools import wraps
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django_scopes import scope
+
+from .permissions import network_role_can, role_can
+
+ACCESS_ATTR = "spolu_access"
+
+
+def _mark(view, kind: str, action: str | None = None):
+    setattr(view, ACCESS_ATTR, (kind, action))
+    return view
+
+
+def public_view(view):
+    """Anyone, logged in or not, may open this view."""
+    return _mark(view, "public")
+
+
+def login_view(view):
+    """Any logged-in user; the view shows only what belongs to that user."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return _mark(wrapped, "login")
+
+
+def _no_store(response):
+    # Pages inside a territory show personal data: never keep them in shared caches.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def territory_view(action: str):
+    """Require a membership in the URL's territory whose role allows `action`."""
+    role_can(None, action)  # fail at import time on an undeclared action
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, territory, *args, **kwargs):
+            from spolu.territories.models import Membership
+
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = Membership.for_user_in(request.user, territory)
+            if membership is None:
+                raise Http404
+            if not role_can(membership.role, action):
+                raise PermissionDenied
+            if membership.role in settings.SPOLU_SENSITIVE_ROLES:
+                request.session["spolu_sensitive"] = True
+            if membership.role in settings.SPOLU_MFA_REQUIRED_ROLES and not _has_mfa(request.user):
+                messages.warning(
+                    request,
+                    _("Your role in this territory requires two-factor authentication. "
+                      "Set it up to continue."),
+                )
+                return redirect("mfa_activate_totp")
+            request.territory = membership.territory
+            request.membership = membership
+            request.role = membership.role
+            with scope(territory=membership.territory):
+                return _no_store(view(request, *args, **kwargs))
+
+        return _mark(wrapped, "territory", action)
+
+    return decorator
+
+
+def network_view(action: str):
+    """Require a membership in the URL's network whose role allows `action`."""
+    network_role_can(None, action)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, network, *args, **kwargs):
+            from spolu.territories.models import NetworkMembership
+
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = NetworkMembership.for_user_in(request.user, network)
+            if membership is None:
+                raise Http404
+            if not network_role_can(membership.role, action):
+                raise PermissionDenied
+            request.network = membership.network
+            request.network_membership = membership
+            return _no_store(view(request, *args, **kwargs))
+
+        return _mark(wrapped, "network", action)
+
+    return decorator
+
+
+def _has_mfa(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def declared_access(view_func):
+    """The (kind, action) a view declared, or None."""
+    return getattr(view_func, ACCESS_ATTR, None)

@@ -1,0 +1,33 @@
+"""Load the fictional demo territory; each app adds its part in its own `demo.py`."""
+
+from importlib import import_module
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from spolu.territories.demo import DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo territory and its users (safe to run again)."
+
+    def handle(self, *args, **options):
+        logins = []
+        with transaction.atomic():
+            for config in apps.get_app_configs():
+                if not config.name.startswith("spolu."):
+                    continue
+                try:
+                    module = import_module(f"{config.name}.demo")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{config.name}.demo":
+                        raise
+                    continue
+                logins.extend(module.load() or [])
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        if logins:
+            self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+            for email, what in logins:
+                self.stdout.write(f"  {email:<34} {what}")
+

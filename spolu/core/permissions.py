@@ -1,0 +1,55 @@
+"""The one place that says which role may do what; views declare the action they need."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """A user's role in one territory (a Membership)."""
+
+    COORDINATOR = "coordinator", _("Coordinator")
+    TEAM = "team", _("Coordination team")
+    PARTNER = "partner", _("Partner organisation staff")
+    SCHOOL = "school", _("School staff")
+    CASEWORKER = "caseworker", _("Case worker")
+    VIEWER = "viewer", _("Viewer")
+
+
+class NetworkRole(models.TextChoices):
+    """A user's role in a network of territories."""
+
+    ADVISOR = "advisor", _("Advisor")
+    ANALYST = "analyst", _("Analyst")
+
+
+ALL_ROLES = frozenset(Role.values)
+
+# action -> roles allowed. Later modules add their actions here, never in views.
+TERRITORY_ACTIONS: dict[str, frozenset[str]] = {
+    "territory.view": ALL_ROLES,
+    "members.view": frozenset({Role.COORDINATOR, Role.TEAM}),
+    "members.change": frozenset({Role.COORDINATOR}),
+    "audit.view": frozenset({Role.COORDINATOR}),
+}
+
+NETWORK_ACTIONS: dict[str, frozenset[str]] = {
+    "network.view": frozenset(NetworkRole.values),
+}
+
+
+def role_can(role: str | None, action: str) -> bool:
+    """Whether a territory role allows an action; unknown actions are refused."""
+    if action not in TERRITORY_ACTIONS:
+        raise KeyError(f"Unknown territory action {action!r}: declare it in TERRITORY_ACTIONS")
+    return role in TERRITORY_ACTIONS[action]
+
+
+def network_role_can(role: str | None, action: str) -> bool:
+    if action not in NETWORK_ACTIONS:
+        raise KeyError(f"Unknown network action {action!r}: declare it in NETWORK_ACTIONS")
+    return role in NETWORK_ACTIONS[action]
+
+
+def allowed_actions(role: str | None) -> frozenset[str]:
+    """All territory actions a role may perform (for templates: hide what would be refused)."""
+    return frozenset(action for action, roles in TERRITORY_ACTIONS.items() if role in roles)

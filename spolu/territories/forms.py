@@ -1,0 +1,37 @@
+"""Forms for managing a territory's members."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from spolu.core.permissions import Role
+
+from .models import Membership
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=150,
+        required=False,
+        help_text=_("Used only when the person has no Spolu account yet."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class MemberRoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+        labels = {"role": _("Role")}
+
+
+class AuditFilterForm(forms.Form):
+    ACTION_CHOICES = [
+        ("", _("All actions")),
+        ("0", _("Created")),
+        ("1", _("Changed")),
+        ("2", _("Deleted")),
+        ("4", _("Opened")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTION_CHOICES, required=False)
