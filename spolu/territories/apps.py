@@ -12,4 +12,4 @@ class TerritoriesConfig(AppConfig):
 
         from .models import Membership
 
-        track(Membership)
+        track(Membership, exclude_fields=["territory", "created"])

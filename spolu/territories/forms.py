@@ -5,8 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from spolu.core.permissions import Role
 
-from .models import Membership
-
 
 class MemberAddForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
@@ -19,11 +17,8 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
-class MemberRoleForm(forms.ModelForm):
-    class Meta:
-        model = Membership
-        fields = ["role"]
-        labels = {"role": _("Role")}
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
 class AuditFilterForm(forms.Form):

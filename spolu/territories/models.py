@@ -140,7 +140,7 @@ class Membership(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.user} – {self.get_role_display()} ({self.territory_id})"
+        return f"{self.user} – {self.get_role_display()}"
 
     @classmethod
     def for_user_in(cls, user, territory_slug: str):

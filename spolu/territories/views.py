@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from spolu.core.access import network_view, territory_view
-from spolu.core.audit import entries_for_territory
+from spolu.core.audit import describe_changes, entries_for_territory
 from spolu.core.paging import paginate
 
 from . import services
@@ -63,7 +63,7 @@ def member_edit(request, pk):
     membership = get_object_or_404(
         Membership.objects.select_related("user"), territory=request.territory, pk=pk
     )
-    form = MemberRoleForm(request.POST or None, instance=membership)
+    form = MemberRoleForm(request.POST or None, initial={"role": membership.role})
     if request.method == "POST" and form.is_valid():
         try:
             services.do_change_member_role(
@@ -102,11 +102,10 @@ def audit_log(request):
     entries = entries_for_territory(request.territory)
     if form.is_valid() and form.cleaned_data["action"]:
         entries = entries.filter(action=int(form.cleaned_data["action"]))
-    return render(
-        request,
-        "territories/audit_log.html",
-        {"form": form, "page_obj": paginate(request, entries, per_page=50)},
-    )
+    page_obj = paginate(request, entries, per_page=50)
+    for entry in page_obj:
+        entry.change_rows = describe_changes(entry)
+    return render(request, "territories/audit_log.html", {"form": form, "page_obj": page_obj})
 
 
 @network_view("network.view")
