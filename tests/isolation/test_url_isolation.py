@@ -1,0 +1,137 @@
+"""Walks every URL pattern of the project and requests it as outsiders.
+
+Each tenant URL of territory A (or network A) is requested anonymously, by a user of
+territory B, by a network B member and by a user with no membership; anything but a redirect
+to the login page, 403 or 404 fails. A member of A requests the same URLs as a control, so the
+harness cannot pass because the URLs themselves are broken. A pattern the harness does not
+know how to classify or fill in makes it fail: extend SAMPLE_KWARGS or NON_TENANT below.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_scopes import scope
+
+from spolu.territories.models import Membership
+
+pytestmark = pytest.mark.isolation
+
+# Non-tenant URLs: (namespace or name prefix) -> why they may be reached outside a territory.
+NON_TENANT = {
+    "core:home": "start page: shows only the user's own memberships",
+    "core:healthz": "health check: database status only",
+    "set_language": "language switch",
+    "admin:": "technical administration: staff only, Django's own permissions",
+    "account_": "allauth: login, logout, password reset (the user's own account)",
+    "mfa_": "allauth: the user's own two-factor authentication",
+}
+
+OUTSIDERS = ["b_coordinator", "b_caseworker", "b_advisor", "nobody"]
+
+
+def _membership_of_a(cast):
+    with scope(territory=cast.territory_a):
+        return Membership.objects.get(user=cast.user("a_viewer")).pk
+
+
+# URL name -> how to fill its keyword arguments with objects of territory A / network A.
+SAMPLE_KWARGS = {
+    "territories:home": lambda cast: {},
+    "territories:member-list": lambda cast: {},
+    "territories:member-add": lambda cast: {},
+    "territories:member-edit": lambda cast: {"pk": _membership_of_a(cast)},
+    "territories:member-remove": lambda cast: {"pk": _membership_of_a(cast)},
+    "territories:audit-log": lambda cast: {},
+    "territories:network-home": lambda cast: {},
+}
+
+# The member of A used as the control for each URL (must reach it: 200, 302 or 405).
+CONTROL_USER = {"territories:network-home": "a_advisor"}
+
+
+def walk(patterns=None, namespace="", prefix=""):
+    """Yield (full name, route, pattern) for every URL pattern, recursively."""
+    patterns = get_resolver().url_patterns if patterns is None else patterns
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from walk(p.url_patterns, ns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}{p.name}" if p.name else f"{namespace}<unnamed {p.pattern}>"
+            yield name, prefix + str(p.pattern), p
+
+
+def tenant_patterns():
+    return [(n, r, p) for n, r, p in walk() if "<slug:territory>" in r or "<slug:network>" in r]
+
+
+def is_non_tenant(name):
+    return any(name == key or (key.endswith((":", "_")) and name.startswith(key))
+               for key in NON_TENANT)
+
+
+def test_every_url_pattern_is_classified():
+    unclassified = [
+        f"{name} ({route})"
+        for name, route, _p in walk()
+        if not ("<slug:territory>" in route or "<slug:network>" in route) and not is_non_tenant(name)
+    ]
+    assert unclassified == [], "classify these URL patterns in the isolation harness"
+
+
+def test_every_tenant_url_has_sample_arguments():
+    missing = [name for name, _r, _p in tenant_patterns() if name not in SAMPLE_KWARGS]
+    assert missing == [], "add these URL names to SAMPLE_KWARGS"
+
+
+def _urls(cast):
+    for name, route, _pattern in tenant_patterns():
+        kwargs = SAMPLE_KWARGS[name](cast)
+        if "<slug:territory>" in route:
+            kwargs["territory"] = cast.territory_a.slug
+        else:
+            kwargs["network"] = cast.network_a.slug
+        yield name, reverse(name, kwargs=kwargs)
+
+
+def _refused(response, login_url):
+    if response.status_code in (403, 404):
+        return True
+    return response.status_code == 302 and response["Location"].startswith(login_url)
+
+
+def test_outsiders_are_refused_on_every_tenant_url(cast, client):
+    login_url = reverse("account_login")
+    failures = []
+    checked = 0
+    for name, url in _urls(cast):
+        for who in [None, *OUTSIDERS]:
+            client.logout()
+            if who:
+                client.force_login(cast.user(who))
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                checked += 1
+                if not _refused(response, login_url):
+                    failures.append(f"{method.upper()} {url} as {who or 'anonymous'}: "
+                                    f"{response.status_code}")
+                if who is None and response.status_code != 302:
+                    failures.append(f"{method.upper()} {url} anonymous: expected login redirect")
+    assert checked >= len(SAMPLE_KWARGS) * 10
+    assert failures == []
+
+
+def test_members_of_a_reach_every_tenant_url(cast, client):
+    failures = []
+    for name, url in _urls(cast):
+        client.force_login(cast.user(CONTROL_USER.get(name, "a_coordinator")))
+        response = client.get(url)
+        if response.status_code not in (200, 302, 405):
+            failures.append(f"GET {url}: {response.status_code}")
+    assert failures == []
+
+
+def test_admin_is_closed_to_territory_users(cast, client):
+    client.force_login(cast.user("a_coordinator"))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
