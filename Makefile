@@ -15,7 +15,7 @@ $(STAMP): requirements-dev.lock
 install: $(STAMP)
 
 translations: install
-	$(BIN)/python manage.py compile_translations
+	SPOLU_DEBUG=1 $(BIN)/python manage.py compile_translations
 
 run: install translations
 	SPOLU_DEBUG=1 $(BIN)/python manage.py migrate --no-input
@@ -36,7 +36,7 @@ lint: install
 # Extract new strings into the .po files, then compile them.
 messages: install
 	$(BIN)/python manage.py makemessages -l cs -l pl --no-obsolete --no-location -i staticfiles -i "tests/*" -i "*/tests/*"
-	$(BIN)/python manage.py compile_translations
+	SPOLU_DEBUG=1 $(BIN)/python manage.py compile_translations
 
 clean:
 	rm -rf $(VENV) staticfiles spolu.sqlite3*

@@ -44,9 +44,7 @@ if not SECRET_KEY:
     # Development and tests only: a fixed, obviously insecure key.
     SECRET_KEY = "django-insecure-spolu-development-key-never-use-this-in-production-0123"
 
-ALLOWED_HOSTS = envlist(
-    "SPOLU_ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG or TESTING else ""
-)
+ALLOWED_HOSTS = envlist("SPOLU_ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG or TESTING else "")
 CSRF_TRUSTED_ORIGINS = envlist("SPOLU_CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SPOLU_SITE_URL", "http://127.0.0.1:8000")
 
@@ -137,11 +135,16 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if TESTING:
+    # Hashing strength is not under test; the real hasher makes each test user cost ~0.3 s.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "core:home"
 

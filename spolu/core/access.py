@@ -71,8 +71,10 @@ def territory_view(action: str):
             if membership.role in settings.SPOLU_MFA_REQUIRED_ROLES and not _has_mfa(request.user):
                 messages.warning(
                     request,
-                    _("Your role in this territory requires two-factor authentication. "
-                      "Set it up to continue."),
+                    _(
+                        "Your role in this territory requires two-factor authentication. "
+                        "Set it up to continue."
+                    ),
                 )
                 return redirect("mfa_activate_totp")
             request.territory = membership.territory

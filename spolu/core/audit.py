@@ -45,6 +45,11 @@ def describe_changes(entry) -> list[tuple[str, str, str]]:
                 label = str(getattr(field, "verbose_name", name))
                 choices = dict(getattr(field, "flatchoices", []) or [])
                 old, new = choices.get(old, old), choices.get(new, new)
-        rows.append((label, "" if old in (None, "None") else str(old),
-                     "" if new in (None, "None") else str(new)))
+        rows.append(
+            (
+                label,
+                "" if old in (None, "None") else str(old),
+                "" if new in (None, "None") else str(new),
+            )
+        )
     return rows

@@ -26,4 +26,3 @@ def spolu(request):
         # Evaluated lazily, once, only by templates that show the switcher.
         "my_memberships": SimpleLazyObject(my_memberships),
     }
-

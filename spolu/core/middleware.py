@@ -36,8 +36,9 @@ def view_module(view_func) -> str:
 
 def is_trusted_third_party(view_func) -> bool:
     module = view_module(view_func)
-    return any(module.startswith(prefix) or module == prefix.rstrip(".")
-               for prefix in TRUSTED_VIEW_MODULES)
+    return any(
+        module.startswith(prefix) or module == prefix.rstrip(".") for prefix in TRUSTED_VIEW_MODULES
+    )
 
 
 class DenyByDefaultMiddleware:

@@ -34,9 +34,7 @@ class Cast:
 
 
 def make_user(email, full_name=""):
-    return get_user_model().objects.create_user(
-        email=email, password=PASSWORD, full_name=full_name
-    )
+    return get_user_model().objects.create_user(email=email, password=PASSWORD, full_name=full_name)
 
 
 def add_member(territory, user, role):
@@ -49,7 +47,10 @@ def make_cast() -> Cast:
         country="CZ", kind=TerritoryKind.CZ_ORP, code="9801", name="Alfov", slug="alfov"
     )
     Territory.objects.create(
-        country="CZ", kind=TerritoryKind.CZ_OBEC, code="980101", name="Alfov-ves",
+        country="CZ",
+        kind=TerritoryKind.CZ_OBEC,
+        code="980101",
+        name="Alfov-ves",
         parent=territory_a,
     )
     territory_b = Territory.objects.create(

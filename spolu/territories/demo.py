@@ -23,15 +23,23 @@ PL_VILLAGES = [("9901011", "Zielonów"), ("9901022", "Olszynka Górna"), ("99010
 
 # (e-mail, full name, {territory code: role}, what the README says about them)
 DEMO_USERS = [
-    ("koordinator@zelenov.example", "Jana Dvořáková",
-     {"9991": Role.COORDINATOR, "9901": Role.COORDINATOR}, "coordinator (Zelenov and Zielonów)"),
+    (
+        "koordinator@zelenov.example",
+        "Jana Dvořáková",
+        {"9991": Role.COORDINATOR, "9901": Role.COORDINATOR},
+        "coordinator (Zelenov and Zielonów)",
+    ),
     ("tym@zelenov.example", "Petr Svoboda", {"9991": Role.TEAM}, "coordination team"),
     ("partner@zelenov.example", "Lucie Malá", {"9991": Role.PARTNER}, "partner organisation staff"),
     ("skola@zelenov.example", "Tomáš Říha", {"9991": Role.SCHOOL}, "school staff"),
     ("pripady@zelenov.example", "Eva Nováková", {"9991": Role.CASEWORKER}, "case worker"),
     ("divak@zelenov.example", "Karel Beneš", {"9991": Role.VIEWER}, "viewer"),
-    ("koordynator@zielonow.example", "Agnieszka Wójcik",
-     {"9901": Role.COORDINATOR}, "coordinator (Zielonów, Poland)"),
+    (
+        "koordynator@zielonow.example",
+        "Agnieszka Wójcik",
+        {"9901": Role.COORDINATOR},
+        "coordinator (Zielonów, Poland)",
+    ),
 ]
 DEMO_NETWORK_USERS = [
     ("poradce@sit.example", "Martina Horáková", NetworkRole.ADVISOR, "network advisor"),
@@ -60,15 +68,28 @@ def _user(email, full_name):
 def load():
     kraj = _territory(TerritoryKind.CZ_KRAJ, "9999", "Ukázkový kraj")
     zelenov = _territory(
-        TerritoryKind.CZ_ORP, "9991", "Zelenov", kraj,
-        code_ruian="9990", slug="zelenov", latitude="50.40100", longitude="13.81200",
+        TerritoryKind.CZ_ORP,
+        "9991",
+        "Zelenov",
+        kraj,
+        code_ruian="9990",
+        slug="zelenov",
+        latitude="50.40100",
+        longitude="13.81200",
     )
     _territory(TerritoryKind.CZ_OBEC, "999101", "Zelenov", zelenov)
     for code, name in CZ_VILLAGES:
         _territory(TerritoryKind.CZ_OBEC, code, name, zelenov)
     wojewodztwo = _territory(TerritoryKind.PL_WOJEWODZTWO, "99", "Województwo przykładowe")
-    powiat = _territory(TerritoryKind.PL_POWIAT, "9901", "Powiat zielonowski", wojewodztwo,
-                        slug="zielonow", latitude="50.91000", longitude="19.23000")
+    powiat = _territory(
+        TerritoryKind.PL_POWIAT,
+        "9901",
+        "Powiat zielonowski",
+        wojewodztwo,
+        slug="zielonow",
+        latitude="50.91000",
+        longitude="19.23000",
+    )
     for code, name in PL_VILLAGES:
         _territory(TerritoryKind.PL_GMINA, code, name, powiat)
     by_code = {"9991": zelenov, "9901": powiat}

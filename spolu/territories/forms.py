@@ -1,3 +1,5 @@
+from auditlog.models import LogEntry
+
 """Forms for managing a territory's members."""
 
 from django import forms
@@ -24,9 +26,9 @@ class MemberRoleForm(forms.Form):
 class AuditFilterForm(forms.Form):
     ACTION_CHOICES = [
         ("", _("All actions")),
-        ("0", _("Created")),
-        ("1", _("Changed")),
-        ("2", _("Deleted")),
-        ("4", _("Opened")),
+        (str(LogEntry.Action.CREATE), _("Created")),
+        (str(LogEntry.Action.UPDATE), _("Changed")),
+        (str(LogEntry.Action.DELETE), _("Deleted")),
+        (str(LogEntry.Action.ACCESS), _("Opened")),
     ]
     action = forms.ChoiceField(label=_("Action"), choices=ACTION_CHOICES, required=False)

@@ -74,9 +74,7 @@ def member_edit(request, pk):
         else:
             messages.success(request, _("The role was changed."))
             return redirect("territories:member-list", territory=request.territory.slug)
-    return render(
-        request, "territories/member_edit.html", {"form": form, "membership": membership}
-    )
+    return render(request, "territories/member_edit.html", {"form": form, "membership": membership})
 
 
 @territory_view("members.change")
@@ -90,9 +88,7 @@ def member_remove(request, pk):
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(
-            request, _("%(name)s no longer has access.") % {"name": membership.user}
-        )
+        messages.success(request, _("%(name)s no longer has access.") % {"name": membership.user})
     return redirect("territories:member-list", territory=request.territory.slug)
 
 

@@ -65,15 +65,17 @@ def tenant_patterns():
 
 
 def is_non_tenant(name):
-    return any(name == key or (key.endswith((":", "_")) and name.startswith(key))
-               for key in NON_TENANT)
+    return any(
+        name == key or (key.endswith((":", "_")) and name.startswith(key)) for key in NON_TENANT
+    )
 
 
 def test_every_url_pattern_is_classified():
     unclassified = [
         f"{name} ({route})"
         for name, route, _p in walk()
-        if not ("<slug:territory>" in route or "<slug:network>" in route) and not is_non_tenant(name)
+        if not ("<slug:territory>" in route or "<slug:network>" in route)
+        and not is_non_tenant(name)
     ]
     assert unclassified == [], "classify these URL patterns in the isolation harness"
 
@@ -112,8 +114,9 @@ def test_outsiders_are_refused_on_every_tenant_url(cast, client):
                 response = getattr(client, method)(url)
                 checked += 1
                 if not _refused(response, login_url):
-                    failures.append(f"{method.upper()} {url} as {who or 'anonymous'}: "
-                                    f"{response.status_code}")
+                    failures.append(
+                        f"{method.upper()} {url} as {who or 'anonymous'}: {response.status_code}"
+                    )
                 if who is None and response.status_code != 302:
                     failures.append(f"{method.upper()} {url} anonymous: expected login redirect")
     assert checked >= len(SAMPLE_KWARGS) * 10

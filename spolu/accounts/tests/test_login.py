@@ -28,7 +28,9 @@ def test_login_by_email_case_insensitive(client):
 @pytest.mark.django_db
 def test_wrong_password_shows_error_and_keeps_email(client):
     make_user("jana@example.org")
-    response = client.post(reverse("account_login"), {"login": "jana@example.org", "password": "nope"})
+    response = client.post(
+        reverse("account_login"), {"login": "jana@example.org", "password": "nope"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "not correct" in html

@@ -13,15 +13,21 @@ def _run(extra_env):
     env.update(extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    result = _run({
-        "SPOLU_SECRET_KEY": "k3y-" + "x7Qp!9zR" * 7,
-        "SPOLU_ALLOWED_HOSTS": "spolu.example.org",
-    })
+    result = _run(
+        {
+            "SPOLU_SECRET_KEY": "k3y-" + "x7Qp!9zR" * 7,
+            "SPOLU_ALLOWED_HOSTS": "spolu.example.org",
+        }
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

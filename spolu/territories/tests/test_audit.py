@@ -22,14 +22,18 @@ def test_role_change_is_in_the_audit_log(cast, client_for):
 
 
 def test_audit_log_is_per_territory(cast, client_for):
-    html = client_for(cast.user("a_coordinator")).get(
-        reverse("territories:audit-log", args=["alfov"])
-    ).content.decode()
+    html = (
+        client_for(cast.user("a_coordinator"))
+        .get(reverse("territories:audit-log", args=["alfov"]))
+        .content.decode()
+    )
     assert "A Viewer" in html
     assert "B Viewer" not in html
 
 
-@pytest.mark.parametrize(("user", "status"), [("a_coordinator", 200), ("a_team", 403), ("b_coordinator", 404)])
+@pytest.mark.parametrize(
+    ("user", "status"), [("a_coordinator", 200), ("a_team", 403), ("b_coordinator", 404)]
+)
 def test_audit_log_permissions(cast, client_for, user, status):
     response = client_for(cast.user(user)).get(reverse("territories:audit-log", args=["alfov"]))
     assert response.status_code == status
@@ -48,7 +52,9 @@ def test_audit_filter_by_action(cast, client_for):
         membership = Membership.objects.get(user=cast.user("a_viewer"))
     log_read(membership)
     client = client_for(cast.user("a_coordinator"))
-    html = client.get(reverse("territories:audit-log", args=["alfov"]) + "?action=4").content.decode()
+    html = client.get(
+        reverse("territories:audit-log", args=["alfov"]) + f"?action={LogEntry.Action.ACCESS}"
+    ).content.decode()
     rows = html.split("<tbody>")[1]
     assert "<td>access</td>" in rows
     assert "<td>create</td>" not in rows

@@ -26,8 +26,12 @@ def test_demo_has_a_user_for_every_role(db):
 
     call_command("load_demo")
     with scopes_disabled():
-        roles = set(Membership.objects.filter(territory__slug="zelenov").values_list("role", flat=True))
+        roles = set(
+            Membership.objects.filter(territory__slug="zelenov").values_list("role", flat=True)
+        )
     assert roles == set(Role.values)
-    assert get_user_model().objects.get(email="koordinator@zelenov.example").check_password(
-        "spolu-demo-2026"
+    assert (
+        get_user_model()
+        .objects.get(email="koordinator@zelenov.example")
+        .check_password("spolu-demo-2026")
     )

@@ -45,17 +45,23 @@ def test_navigation_hides_sections_the_role_cannot_open(cast, client_for):
     assert reverse("territories:audit-log", args=["alfov"]) in html.content.decode()
 
 
-@pytest.mark.parametrize(("user", "status"), [("a_advisor", 200), ("a_analyst", 200),
-                                              ("b_advisor", 404), ("a_coordinator", 404)])
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [("a_advisor", 200), ("a_analyst", 200), ("b_advisor", 404), ("a_coordinator", 404)],
+)
 def test_network_page_permissions(cast, client_for, user, status):
-    response = client_for(cast.user(user)).get(reverse("territories:network-home", args=["network-a"]))
+    response = client_for(cast.user(user)).get(
+        reverse("territories:network-home", args=["network-a"])
+    )
     assert response.status_code == status
 
 
 def test_network_page_lists_member_territories(cast, client_for):
-    html = client_for(cast.user("a_advisor")).get(
-        reverse("territories:network-home", args=["network-a"])
-    ).content.decode()
+    html = (
+        client_for(cast.user("a_advisor"))
+        .get(reverse("territories:network-home", args=["network-a"]))
+        .content.decode()
+    )
     assert "Alfov" in html and "Betów" not in html
 
 
@@ -64,8 +70,13 @@ def test_territory_home_query_count_is_fixed(cast, client_for, django_assert_num
     from spolu.territories.models import Territory
 
     for i in range(extra):
-        Territory.objects.create(country="CZ", kind="cz_obec", code=f"97{i:04}", name=f"Obec {i}",
-                                 parent=cast.territory_a)
+        Territory.objects.create(
+            country="CZ",
+            kind="cz_obec",
+            code=f"97{i:04}",
+            name=f"Obec {i}",
+            parent=cast.territory_a,
+        )
     client = client_for(cast.user("a_viewer"))
     # session, user, membership+territory, municipalities, member count, switcher
     with django_assert_num_queries(6):

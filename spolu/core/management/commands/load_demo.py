@@ -30,4 +30,3 @@ class Command(BaseCommand):
             self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
             for email, what in logins:
                 self.stdout.write(f"  {email:<34} {what}")
-
