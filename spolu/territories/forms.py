@@ -1,7 +1,6 @@
-from auditlog.models import LogEntry
-
 """Forms for managing a territory's members."""
 
+from auditlog.models import LogEntry
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

@@ -105,7 +105,7 @@ def test_outsiders_are_refused_on_every_tenant_url(cast, client):
     login_url = reverse("account_login")
     failures = []
     checked = 0
-    for name, url in _urls(cast):
+    for _name, url in _urls(cast):
         for who in [None, *OUTSIDERS]:
             client.logout()
             if who:

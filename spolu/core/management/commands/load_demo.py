@@ -27,6 +27,6 @@ class Command(BaseCommand):
                 logins.extend(module.load() or [])
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         if logins:
-            self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+            self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
             for email, what in logins:
                 self.stdout.write(f"  {email:<34} {what}")
