@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
 
 .PHONY: run test lint messages translations install migrate demo clean
 
@@ -27,7 +28,7 @@ run: install translations
 	SPOLU_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install translations
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
