@@ -1,5 +1,6 @@
 """Spolu settings: one module, every deployment-specific value read from the environment."""
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "spolu.core",
     "spolu.accounts",
     "spolu.territories",
+    "spolu.actors",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +185,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Leaflet's files come from the django-leaflet package; its Django app needs GDAL, so only
+# its static folder is used (found without importing the package).
+STATICFILES_DIRS = [
+    Path(location) / "static"
+    for location in importlib.util.find_spec("leaflet").submodule_search_locations
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -30,6 +30,13 @@ TERRITORY_ACTIONS: dict[str, frozenset[str]] = {
     "members.view": frozenset({Role.COORDINATOR, Role.TEAM}),
     "members.change": frozenset({Role.COORDINATOR}),
     "audit.view": frozenset({Role.COORDINATOR}),
+    # Actor registry: everyone in the territory reads it; the coordination team edits all of
+    # it; partner and school staff edit only the organisations they are linked to as people.
+    "actors.view": ALL_ROLES,
+    "actors.change": frozenset({Role.COORDINATOR, Role.TEAM}),
+    "actors.change_own": frozenset({Role.COORDINATOR, Role.TEAM, Role.PARTNER, Role.SCHOOL}),
+    "actors.import": frozenset({Role.COORDINATOR, Role.TEAM}),
+    "actors.export": frozenset({Role.COORDINATOR, Role.TEAM}),
 }
 
 NETWORK_ACTIONS: dict[str, frozenset[str]] = {
