@@ -200,6 +200,12 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(os.environ.get("SPOLU_MEDIA_ROOT", BASE_DIR / "media"))
+# Largest accepted import file; the whole Czech school register is a few hundred MB.
+SPOLU_IMPORT_MAX_MB = envint("SPOLU_IMPORT_MAX_MB", "500")
+# Map tiles are a third-party request: off unless a tile server is configured, e.g.
+# https://tile.openstreetmap.org/{z}/{x}/{y}.png (then also set its attribution).
+SPOLU_MAP_TILE_URL = os.environ.get("SPOLU_MAP_TILE_URL", "")
+SPOLU_MAP_ATTRIBUTION = os.environ.get("SPOLU_MAP_ATTRIBUTION", "")
 WHITENOISE_USE_FINDERS = DEBUG
 
 # E-mail
@@ -234,12 +240,17 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = True
 
 # Content-Security-Policy: only our own static files, never inline script.
+_map_tile_origin = (
+    ["/".join(SPOLU_MAP_TILE_URL.split("/")[:3]).replace("{s}.", "*.")]
+    if SPOLU_MAP_TILE_URL
+    else []
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *_map_tile_origin],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

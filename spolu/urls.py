@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("spolu.core.urls")),
     path("", include("spolu.territories.urls")),
+    path("", include("spolu.actors.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

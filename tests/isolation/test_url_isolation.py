@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import scope
 
+from spolu.actors.models import Organisation, Person
 from spolu.territories.models import Membership
 
 pytestmark = pytest.mark.isolation
@@ -33,6 +34,22 @@ def _membership_of_a(cast):
         return Membership.objects.get(user=cast.user("a_viewer")).pk
 
 
+def _organisation_of_a(cast):
+    with scope(territory=cast.territory_a):
+        organisation, _ = Organisation.objects.get_or_create(
+            territory=cast.territory_a, name="Harness school", kind="primary_school"
+        )
+        return organisation.pk
+
+
+def _person_of_a(cast):
+    with scope(territory=cast.territory_a):
+        person, _ = Person.objects.get_or_create(
+            territory=cast.territory_a, full_name="Harness Person", position="head"
+        )
+        return person.pk
+
+
 # URL name -> how to fill its keyword arguments with objects of territory A / network A.
 SAMPLE_KWARGS = {
     "territories:home": lambda cast: {},
@@ -42,6 +59,20 @@ SAMPLE_KWARGS = {
     "territories:member-remove": lambda cast: {"pk": _membership_of_a(cast)},
     "territories:audit-log": lambda cast: {},
     "territories:network-home": lambda cast: {},
+    "actors:organisation-list": lambda cast: {},
+    "actors:organisation-map": lambda cast: {},
+    "actors:organisation-add": lambda cast: {},
+    "actors:register-import": lambda cast: {},
+    "actors:organisation-export": lambda cast: {"fmt": "xlsx"},
+    "actors:organisation-detail": lambda cast: {"pk": _organisation_of_a(cast)},
+    "actors:organisation-edit": lambda cast: {"pk": _organisation_of_a(cast)},
+    "actors:person-list": lambda cast: {},
+    "actors:person-add": lambda cast: {},
+    "actors:people-import": lambda cast: {},
+    "actors:person-export": lambda cast: {"fmt": "csv"},
+    "actors:person-detail": lambda cast: {"pk": _person_of_a(cast)},
+    "actors:person-edit": lambda cast: {"pk": _person_of_a(cast)},
+    "actors:person-vcard": lambda cast: {"pk": _person_of_a(cast)},
 }
 
 # The member of A used as the control for each URL (must reach it: 200, 302 or 405).

@@ -1,0 +1,147 @@
+"""Forms of the actor registry: editing, filtering and uploading."""
+
+from django import forms
+from django.db.models import Q
+from django_scopes.forms import SafeModelMultipleChoiceField
+from django.utils.translation import gettext_lazy as _
+
+from spolu.territories.models import Territory
+
+from .models import EducationLevel, Organisation, OrganisationKind, Person, Position
+
+
+def municipality_choices(territory):
+    """The territory itself and its member municipalities (villages of an ORP, gminas)."""
+    return Territory.objects.filter(Q(pk=territory.pk) | Q(parent=territory))
+
+
+class OrganisationForm(forms.ModelForm):
+    web = forms.URLField(label=_("web"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "short_name",
+            "kind",
+            "municipality",
+            "address",
+            "founder",
+            "ico",
+            "red_izo",
+            "izo",
+            "regon",
+            "rspo",
+            "web",
+            "email",
+            "phone",
+            "education_levels",
+            "pupils",
+            "latitude",
+            "longitude",
+            "active",
+        ]
+
+    def __init__(self, *args, territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = municipality_choices(territory).order_by("name")
+        country = territory.country
+        # Show the identifiers of the territory's country only.
+        hidden = ["regon", "rspo"] if country == "CZ" else ["ico", "red_izo", "izo"]
+        for name in hidden:
+            del self.fields[name]
+
+
+class PersonForm(forms.ModelForm):
+    # The scoped manager refuses a query at import time; the view sets the real choices.
+    organisations = SafeModelMultipleChoiceField(
+        queryset=Organisation.objects,
+        label=_("Organisations"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "full_name",
+            "position",
+            "position_note",
+            "organisations",
+            "email",
+            "phone",
+            "has_left",
+            "left_on",
+        ]
+        widgets = {
+            "left_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisations"].queryset = organisations
+        self.fields["organisations"].help_text = _("Hold Ctrl (or Cmd) to choose more than one.")
+
+
+ACTIVE_CHOICES = [
+    ("yes", _("Active")),
+    ("no", _("Closed")),
+    ("all", _("All")),
+]
+
+
+class OrganisationFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All kinds")), *OrganisationKind.choices]
+    )
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"),
+        required=False,
+        queryset=Territory.objects.none(),
+        empty_label=_("All municipalities"),
+    )
+    level = forms.ChoiceField(
+        label=_("Education level"),
+        required=False,
+        choices=[("", _("All levels")), *EducationLevel.choices],
+    )
+    active = forms.ChoiceField(label=_("Status"), required=False, choices=ACTIVE_CHOICES)
+
+    def __init__(self, *args, territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = municipality_choices(territory).order_by("name")
+
+
+class PersonFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    position = forms.ChoiceField(
+        label=_("Position"), required=False, choices=[("", _("All positions")), *Position.choices]
+    )
+    show_left = forms.BooleanField(label=_("Include people who left"), required=False)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args, max_mb: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_mb = max_mb
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_mb * 1024 * 1024:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s MB.") % {"limit": self.max_mb}
+            )
+        if upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        return upload
+
+
+class RegisterUploadForm(UploadForm):
+    format = forms.ChoiceField(label=_("Format"), required=False)
+
+    def __init__(self, *args, formats, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["format"].choices = [("", _("Recognise from the file")), *formats]
