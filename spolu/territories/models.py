@@ -92,7 +92,9 @@ class Territory(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = slugify(f"{self.name}-{self.code}")[:80]
+            # slugify drops the Polish ł instead of transliterating it.
+            name = self.name.replace("ł", "l").replace("Ł", "L")
+            self.slug = slugify(f"{name}-{self.code}")[:80]
         super().save(*args, **kwargs)
 
     @property
