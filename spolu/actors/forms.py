@@ -2,8 +2,8 @@
 
 from django import forms
 from django.db.models import Q
-from django_scopes.forms import SafeModelMultipleChoiceField
 from django.utils.translation import gettext_lazy as _
+from django_scopes.forms import SafeModelMultipleChoiceField
 
 from spolu.territories.models import Territory
 
