@@ -171,7 +171,7 @@ class Person(TenantModel):
     A person who left stays (history, past meetings) but is not offered for invitations.
     """
 
-    full_name = models.CharField(_("name"), max_length=200)
+    full_name = models.CharField(_("full name"), max_length=200)
     position = models.CharField(_("position"), max_length=30, choices=Position.choices)
     position_note = models.CharField(
         _("position details"), max_length=200, blank=True, help_text=_("E.g. the exact title.")

@@ -15,7 +15,7 @@ from spolu.core.paging import paginate
 from spolu.core.permissions import role_can
 from spolu.core.uploads import drop_upload, stash_upload, stashed_upload
 
-from . import services
+from . import contacts, registers, services
 from .forms import (
     OrganisationFilterForm,
     OrganisationForm,
@@ -83,7 +83,7 @@ def _search(queryset, text: str):
 # --- organisations -----------------------------------------------------------------------
 
 
-def filtered_organisations(request):
+def _filtered_organisations(request):
     """The territory's organisations narrowed by the list's filters; also the export's rows."""
     form = OrganisationFilterForm(request.GET or None, territory=request.territory)
     organisations = Organisation.objects.filter(territory=request.territory).select_related(
@@ -108,7 +108,7 @@ def filtered_organisations(request):
 @territory_view("actors.view")
 def organisation_list(request):
     # Queries: session, user, membership, the filter's municipalities, count, the page.
-    form, organisations = filtered_organisations(request)
+    form, organisations = _filtered_organisations(request)
     organisations = organisations.annotate(
         people_count=Count("people", filter=Q(people__has_left=False))
     )
@@ -143,7 +143,7 @@ def _map_settings():
 
 @territory_view("actors.view")
 def organisation_map(request):
-    form, organisations = filtered_organisations(request)
+    form, organisations = _filtered_organisations(request)
     organisations = list(organisations)
     points = _map_points(organisations, request.territory.slug)
     context = {
@@ -212,17 +212,17 @@ def organisation_edit(request, pk):
 
 @territory_view("actors.export")
 def organisation_export(request, fmt):
-    from . import contacts, registers  # noqa: F401 - TEMP until both modules land
+
     if fmt not in EXPORT_FORMATS:
         raise Http404
-    _form, organisations = filtered_organisations(request)
+    _form, organisations = _filtered_organisations(request)
     return contacts.OrganisationExporter(organisations).response(fmt)
 
 
 # --- people ------------------------------------------------------------------------------
 
 
-def filtered_people(request):
+def _filtered_people(request):
     form = PersonFilterForm(request.GET or None)
     people = Person.objects.filter(territory=request.territory).prefetch_related(
         Prefetch("organisations", queryset=Organisation.objects.order_by("name"))
@@ -241,7 +241,7 @@ def filtered_people(request):
 @territory_view("actors.view")
 def person_list(request):
     # Queries: session, user, membership, count, the page, the page's organisations.
-    form, people = filtered_people(request)
+    form, people = _filtered_people(request)
     context = {
         "form": form,
         "page_obj": paginate(request, people),
@@ -265,7 +265,7 @@ def person_detail(request, pk):
 
 @territory_view("actors.view")
 def person_vcard(request, pk):
-    from . import contacts, registers  # noqa: F401 - TEMP until both modules land
+
     return contacts.vcard_response(_get_person(request, pk))
 
 
@@ -312,10 +312,10 @@ def person_edit(request, pk):
 
 @territory_view("actors.export")
 def person_export(request, fmt):
-    from . import contacts, registers  # noqa: F401 - TEMP until both modules land
+
     if fmt not in EXPORT_FORMATS:
         raise Http404
-    _form, people = filtered_people(request)
+    _form, people = _filtered_people(request)
     return contacts.PeopleExporter(people).response(fmt)
 
 
@@ -362,7 +362,7 @@ def _confirm_or_preview(request, *, purpose, upload_form, preview, apply, templa
 
 @territory_view("actors.import")
 def register_import(request):
-    from . import contacts, registers  # noqa: F401 - TEMP until both modules land
+
     formats = [(code, label) for code, (label, _parser) in registers.FORMATS.items()]
     form = RegisterUploadForm(
         request.POST or None,
@@ -406,7 +406,7 @@ def register_import(request):
 
 @territory_view("actors.import")
 def people_import(request):
-    from . import contacts, registers  # noqa: F401 - TEMP until both modules land
+
     form = UploadForm(request.POST or None, request.FILES or None, max_mb=20)
 
     def preview(fileobj, name, data):
@@ -414,10 +414,10 @@ def people_import(request):
 
     def apply(report):
         counts = contacts.do_import_people(report, acting_user=request.user)
-        return _("Import finished: %(created)s created, %(updated)s updated.") % {
-            "created": counts.get("created", 0),
-            "updated": counts.get("updated", 0),
-        }
+        return (
+            _("Import finished: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
+            % counts
+        )
 
     return _confirm_or_preview(
         request,

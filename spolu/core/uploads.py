@@ -49,4 +49,3 @@ def drop_upload(request, token: str) -> None:
     path = _folder() / Path(token).name
     if path.exists():
         path.unlink()
-
