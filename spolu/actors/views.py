@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from spolu.core.access import territory_view
 from spolu.core.fields import fold
+from spolu.core.forms import posted as _posted
 from spolu.core.paging import paginate
 from spolu.core.permissions import role_can
 from spolu.core.uploads import drop_upload, stash_upload, stashed_upload
@@ -175,9 +176,7 @@ def organisation_detail(request, pk):
 
 
 def _organisation_form(request, organisation, *, created: bool):
-    form = OrganisationForm(
-        request.POST or None, instance=organisation, territory=request.territory
-    )
+    form = OrganisationForm(_posted(request)[0], instance=organisation, territory=request.territory)
     if request.method == "POST" and form.is_valid():
         try:
             organisation = services.do_save_organisation(
@@ -277,7 +276,7 @@ def _person_form(request, person, *, created: bool):
     initial = {}
     if created and request.GET.get("organisation", "").isdigit():
         initial["organisations"] = [int(request.GET["organisation"])]
-    form = PersonForm(request.POST or None, instance=person, organisations=choices, initial=initial)
+    form = PersonForm(_posted(request)[0], instance=person, organisations=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             person = services.do_save_person(
@@ -365,8 +364,7 @@ def register_import(request):
 
     formats = [(code, label) for code, (label, _parser) in registers.FORMATS.items()]
     form = RegisterUploadForm(
-        request.POST or None,
-        request.FILES or None,
+        *_posted(request),
         formats=formats,
         max_mb=settings.SPOLU_IMPORT_MAX_MB,
     )
@@ -407,7 +405,7 @@ def register_import(request):
 @territory_view("actors.import")
 def people_import(request):
 
-    form = UploadForm(request.POST or None, request.FILES or None, max_mb=20)
+    form = UploadForm(*_posted(request), max_mb=20)
 
     def preview(fileobj, name, data):
         return contacts.parse_people_file(_NamedFile(fileobj, name), territory=request.territory)

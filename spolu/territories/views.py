@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from spolu.core.access import network_view, territory_view
 from spolu.core.audit import describe_changes, entries_for_territory
+from spolu.core.forms import posted as _posted
 from spolu.core.paging import paginate
 
 from . import services
@@ -40,7 +41,7 @@ def member_list(request):
 
 @territory_view("members.change")
 def member_add(request):
-    form = MemberAddForm(request.POST or None)
+    form = MemberAddForm(_posted(request)[0])
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.do_add_member(
@@ -63,7 +64,7 @@ def member_edit(request, pk):
     membership = get_object_or_404(
         Membership.objects.select_related("user"), territory=request.territory, pk=pk
     )
-    form = MemberRoleForm(request.POST or None, initial={"role": membership.role})
+    form = MemberRoleForm(_posted(request)[0], initial={"role": membership.role})
     if request.method == "POST" and form.is_valid():
         try:
             services.do_change_member_role(
