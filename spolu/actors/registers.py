@@ -60,7 +60,7 @@ import csv
 import io
 import json
 import re
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from xml.etree import ElementTree
@@ -114,6 +114,7 @@ _TEXT_LIMITS = {
     "phone": 40,
 }
 _COORDINATE = Decimal("0.00001")
+_ICO = gettext_lazy("IČO")
 
 
 class RegisterFileError(Exception):
@@ -122,7 +123,7 @@ class RegisterFileError(Exception):
     def __init__(self, message, number=None):
         super().__init__(message)
         self.message = str(message)
-        self.number = number
+        self.number = number  # a line of the file, when known
 
 
 @dataclass
@@ -166,11 +167,19 @@ class RegisterRecord:
 
 @dataclass
 class RecordProblem:
-    """A malformed record: ``message`` is for the user; ``record`` holds what could be read."""
+    """A malformed record: ``message`` is for the user; ``record`` holds what could be read.
+
+    ``where`` says what the number counts ("line 12", "record 4"), for display.
+    """
 
     number: int | None
     message: str
     record: RegisterRecord | None = None
+    unit: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.unit} {self.number}".strip() if self.number is not None else ""
 
 
 @dataclass
@@ -191,11 +200,16 @@ class ReportItem:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     conflicts: list[tuple[str, str, str]] = field(default_factory=list)
     organisation_id: int | None = None
+    unit: str = ""
     # For apply_import: JSON-form values to write, the current values they replace, and the
     # register's values to remember.
     values: dict = field(default_factory=dict)
     expected: dict = field(default_factory=dict)
     register_values: dict = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"{self.unit} {self.number}".strip() if self.number is not None else ""
 
 
 @dataclass
@@ -215,11 +229,11 @@ class ImportReport:
     applied: bool = False
 
     @classmethod
-    def unreadable(cls, message, *, territory=None, format_code="", number=None):
+    def unreadable(cls, message, *, territory=None, format_code="", line=None):
         return cls(
             territory=territory,
             format_code=format_code,
-            problems=[RecordProblem(number, str(message))],
+            problems=[RecordProblem(line, str(message), unit=_("line"))],
             usable=False,
         )
 
@@ -290,15 +304,17 @@ class _Checker:
             % {"field": label, "value": value}
         )
 
-    def identifier(self, label, value, *, pad=0, lengths=None, max_length=None):
+    def identifier(self, label, value, *, pad=False, lengths=None, max_length=None):
+        """Digits only; with ``pad``, leading zeros lost on the way (spreadsheets, JSON
+        numbers) are put back up to the nearest allowed length."""
         text = _text(value).replace(" ", "")
         if not text:
             return ""
-        if not re.fullmatch(r"[0-9]+", text):
+        if not (text.isascii() and text.isdigit()):
             self.bad(label, text)
             return None
-        if pad and len(text) < pad:
-            text = text.zfill(pad)
+        if pad and lengths:
+            text = text.zfill(next((n for n in sorted(lengths) if n >= len(text)), 0))
         if (lengths and len(text) not in lengths) or (max_length and len(text) > max_length):
             self.bad(label, text, _("%(field)s “%(value)s” has the wrong number of digits."))
             return None
@@ -477,10 +493,13 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+_POSTCODE_LINE = re.compile(r"\d{3} ?\d{2} +(.+)")
+
+
 def _cz_obec(lines) -> str:
-    """The municipality in a Czech address: the last line reads "PSČ Obec"."""
-    for line in reversed([_text(x) for x in lines if _text(x)]):
-        match = re.match(r"^\d{3}\s?\d{2}\s+(.+)$", line)
+    """The municipality in a Czech address (clean lines): the last line reads "PSČ Obec"."""
+    for line in reversed(lines):
+        match = _POSTCODE_LINE.fullmatch(line) if line else None
         if match:
             return match.group(1).strip()
     return ""
@@ -532,46 +551,53 @@ def parse_cz_register_xml(fileobj):
         ) from error
 
 
+def _xml_text(node) -> str | None:
+    if node is None:
+        return None
+    return " ".join(node.text.split()) if node.text else ""
+
+
 def _cz_xml_record(elem, ns, number):
-    def find(parent, *path):
-        if parent is None:
-            return None
-        return parent.find("/".join(ns + step for step in path))
-
-    def text(parent, *path):
-        node = find(parent, *path)
-        return None if node is None else _text(node.text)
-
-    check = _Checker(number)
-    red = find(elem, "Reditelstvi")
-    lines = [text(red, f"RedAdresa{i}") for i in (1, 2, 3)]
-    schools = [
-        (text(s, "SkolaDruhTyp"), text(s, "SkolaPlnyNazev"), text(s, "IZO"))
-        for s in elem.iter(ns + "SkolaZarizeni")
-    ]
+    # One pass over each level by local name: this runs for every legal entity in the country.
+    skip = len(ns)
+    top = {child.tag[skip:]: child for child in elem}
+    red = {child.tag[skip:]: child for child in top.get("Reditelstvi", ())}
+    lines = [_xml_text(red.get(f"RedAdresa{i}")) for i in (1, 2, 3)]
+    schools = []
+    for school in elem.iter(ns + "SkolaZarizeni"):
+        values = {child.tag[skip:]: child for child in school}
+        schools.append(
+            (
+                _xml_text(values.get("SkolaDruhTyp")),
+                _xml_text(values.get("SkolaPlnyNazev")),
+                _xml_text(values.get("IZO")),
+            )
+        )
     founders = []
     for founder in elem.iter(ns + "Zrizovatel"):
-        is_person = find(founder, "ZrizDatumNarozeni") is not None or not text(founder, "ZrizICO")
-        if not is_person and text(founder, "ZrizNazev"):
-            founders.append(text(founder, "ZrizNazev"))
-    email = text(red, "Email1")
-    if email is None:
-        email = text(red, "Email")
+        values = {child.tag[skip:]: child for child in founder}
+        is_person = "ZrizDatumNarozeni" in values or not _xml_text(values.get("ZrizICO"))
+        if not is_person and _xml_text(values.get("ZrizNazev")):
+            founders.append(_xml_text(values["ZrizNazev"]))
+    email = _xml_text(red.get("Email1", red.get("Email")))
 
+    check = _Checker(number)
     record = RegisterRecord(
         number=number,
         key_field="red_izo",
-        name=text(red, "RedPlnyNazev") or "",
-        short_name=text(red, "RedZkracenyNazev") or "",
-        orp_code=text(red, "ORP") or "",
+        name=_xml_text(red.get("RedPlnyNazev")) or "",
+        short_name=_xml_text(red.get("RedZkracenyNazev")) or "",
+        orp_code=_xml_text(red.get("ORP")) or "",
         municipality_name=_cz_obec(lines),
-        address=_join(lines),
+        address=", ".join(line for line in lines if line),
         founder="; ".join(founders),
         email=None if email is None else _email(email),
     )
-    record.red_izo = check.identifier("RED_IZO", text(elem, "RedIzo"), pad=9, lengths=[9])
-    record.ico = check.identifier(_("IČO"), text(elem, "ICO"), pad=8, lengths=[8])
-    izos = [check.identifier("IZO", izo, pad=9, lengths=[9]) for _c, _n, izo in schools]
+    record.red_izo = check.identifier(
+        "RED_IZO", _xml_text(top.get("RedIzo")), pad=True, lengths=[9]
+    )
+    record.ico = check.identifier(_ICO, _xml_text(top.get("ICO")), pad=True, lengths=[8])
+    izos = [check.identifier("IZO", izo, pad=True, lengths=[9]) for _c, _n, izo in schools]
     record.izo = " ".join(dict.fromkeys(i for i in izos if i))
     record.kind, record.education_levels = cz_kind_and_levels((c, n) for c, n, _i in schools)
     return check.result(_finish(record))
@@ -662,9 +688,9 @@ def _cz_json_record(item, number):
         founder="; ".join(f for f in founders if f),
         email=_email(" ".join(_text(e) for e in emails)),
     )
-    record.red_izo = check.identifier("RED_IZO", item.get("redIzo"), pad=9, lengths=[9])
-    record.ico = check.identifier(_("IČO"), item.get("ico"), pad=8, lengths=[8])
-    izos = [check.identifier("IZO", s.get("izo"), pad=9, lengths=[9]) for s in schools]
+    record.red_izo = check.identifier("RED_IZO", item.get("redIzo"), pad=True, lengths=[9])
+    record.ico = check.identifier(_ICO, item.get("ico"), pad=True, lengths=[8])
+    izos = [check.identifier("IZO", s.get("izo"), pad=True, lengths=[9]) for s in schools]
     record.izo = " ".join(dict.fromkeys(i for i in izos if i))
     record.kind, record.education_levels = cz_kind_and_levels(
         (_text(s.get("druh")), _text(s.get("uplnyNazev"))) for s in schools
@@ -749,7 +775,7 @@ def _rspo_json_values(item: dict) -> dict:
 
 def _teryt(check: _Checker, values: dict) -> tuple[str, str]:
     """(powiat 4 digits, gmina 7 digits incl. RODZ) from TERYT values however they are cut."""
-    woj = check.identifier(_("voivodeship TERYT"), values.get("woj_code"), pad=2, lengths=[2])
+    woj = check.identifier(_("voivodeship TERYT"), values.get("woj_code"), pad=True, lengths=[2])
     powiat = check.identifier(_("county TERYT"), values.get("powiat_code"), max_length=4) or ""
     gmina = check.identifier(_("commune TERYT"), values.get("gmina_code"), max_length=7) or ""
     if len(powiat) == 2 and woj:
@@ -816,7 +842,7 @@ def _rspo_record(number: int, values: dict):
     record.rspo = check.identifier(_("RSPO number"), values.get("rspo"), max_length=12)
     if record.rspo:
         record.rspo = str(int(record.rspo))
-    record.regon = check.identifier("REGON", values.get("regon"), pad=9, lengths=[9, 14])
+    record.regon = check.identifier("REGON", values.get("regon"), pad=True, lengths=[9, 14])
     record.pupils = check.integer(_("number of pupils"), values.get("pupils"))
     record.latitude = check.coordinate(_("latitude"), values.get("latitude"), 90)
     record.longitude = check.coordinate(_("longitude"), values.get("longitude"), 180)
@@ -999,6 +1025,11 @@ def _gmina_matches(record_code: str, gmina_code: str) -> bool:
     }
 
 
+def _code_key(code: str) -> str:
+    # A Polish gmina without its RODZ digit; any Czech obec code keeps its six digits.
+    return code.zfill(7)[:6]
+
+
 class _Area:
     """The territory an import fills and the municipalities a record may be placed in."""
 
@@ -1023,16 +1054,19 @@ class _Area:
             if parent is not None and parent.kind == TerritoryKind.CZ_ORP:
                 self.orps = [parent]
         self.by_name: dict[str, list[Territory]] = {}
+        self.by_code: dict[str, list[Territory]] = {}
         for municipality in self.municipalities:
             self.by_name.setdefault(fold(municipality.name), []).append(municipality)
+            self.by_code.setdefault(_code_key(municipality.code), []).append(municipality)
 
     def municipality_of(self, record: RegisterRecord) -> Territory | None:
         if record.municipality_code:
-            for municipality in self.municipalities:
+            code = record.municipality_code
+            for municipality in self.by_code.get(_code_key(code), ()):
                 if municipality.kind == TerritoryKind.PL_GMINA:
-                    if _gmina_matches(record.municipality_code, municipality.code):
+                    if _gmina_matches(code, municipality.code):
                         return municipality
-                elif _same_code(record.municipality_code, municipality.code):
+                elif _same_code(code, municipality.code):
                     return municipality
             return None
         candidates = self.by_name.get(fold(record.municipality_name), [])
@@ -1178,10 +1212,13 @@ def plan_import(territory: Territory, fileobj, format_code: str) -> ImportReport
     seen: dict[str, int] = {}
     key_label = "RED_IZO" if format_code.startswith("cz") else _("RSPO number")
 
+    unit = report.number_label
+
     def skip(record, code, reason):
         report.skipped.append(
             ReportItem(
                 number=record.number,
+                unit=unit,
                 name=record.name,
                 identifier=record.key,
                 identifier_label=key_label,
@@ -1204,6 +1241,7 @@ def plan_import(territory: Territory, fileobj, format_code: str) -> ImportReport
                     if first_of_record:
                         skip(item.record, "outside", _outside(area, item.record))
                     continue
+                item.unit = item.unit or unit
                 report.problems.append(item)
                 continue
             record = item
@@ -1228,7 +1266,7 @@ def plan_import(territory: Territory, fileobj, format_code: str) -> ImportReport
             seen[record.key] = record.number
             inside.append((record, municipality))
     except RegisterFileError as error:
-        report.problems.append(RecordProblem(error.number, error.message))
+        report.problems.append(RecordProblem(error.number, error.message, unit=_("line")))
     # Malformed records make the whole file unusable: see the module's docstring.
     report.usable = not report.problems
     if report.usable:
@@ -1263,6 +1301,7 @@ def _compare(report: ImportReport, inside, key_label) -> None:
         new = _json_of_record(record, municipality)
         item = ReportItem(
             number=record.number,
+            unit=report.number_label,
             name=record.name,
             identifier=record.key,
             identifier_label=key_label,
@@ -1309,13 +1348,23 @@ def _compare(report: ImportReport, inside, key_label) -> None:
             report.unchanged.append(item)
 
 
+@contextmanager
 def _acting(user):
-    """Name the user in the audit entries, unless a request already does (auditlog's
-    middleware): a second, nested actor context would stop the request's own from working."""
-    current = auditlog_value.get(None)
-    if user is None or (current is not None and current.get("actor") == user):
-        return nullcontext()
-    return set_actor(user)
+    """Name the user in the audit entries written inside.
+
+    auditlog keeps its context in a variable that a nested context overwrites for good; the
+    previous one (a request's, set by auditlog's middleware) is put back on the way out.
+    """
+    if user is None:
+        yield
+        return
+    previous = auditlog_value.get(None)
+    try:
+        with set_actor(user):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)
 
 
 def apply_import(report: ImportReport, *, acting_user) -> ImportReport:

@@ -57,7 +57,6 @@ class Command(BaseCommand):
 
     def _print(self, report, verbosity):
         write = self.stdout.write
-        what = report.number_label
         write(
             _("%(territory)s, %(format)s: %(records)s records read.")
             % {
@@ -74,20 +73,17 @@ class Command(BaseCommand):
             % report.counts
         )
 
-        def number(value):
-            return f"{what} {value}" if value is not None else "-"
-
         def who(item):
             return f"{item.name} ({item.identifier_label} {item.identifier})"
 
         if report.problems:
             write(_("Problems:"))
             for problem in report.problems:
-                write(f"  {number(problem.number)}: {problem.message}")
+                write(f"  {problem.where or '-'}: {problem.message}")
         if report.conflicts:
             write(_("Conflicts (the values entered by hand are kept):"))
             for item in report.conflicts:
-                write(f"  {number(item.number)}: {who(item)}")
+                write(f"  {item.where}: {who(item)}")
                 for label, kept, offered in item.conflicts:
                     write(
                         "    "
@@ -99,21 +95,21 @@ class Command(BaseCommand):
         if report.updated:
             write(_("Updated:"))
             for item in report.updated:
-                write(f"  {number(item.number)}: {who(item)}")
+                write(f"  {item.where}: {who(item)}")
                 for label, old, new in item.changes:
                     write(f"    {label}: “{old}” → “{new}”")
         if report.created:
             write(_("Created:"))
             for item in report.created:
-                write(f"  {number(item.number)}: {who(item)}, {item.kind_label}")
+                write(f"  {item.where}: {who(item)}, {item.kind_label}")
         if report.skipped:
             write(_("Skipped:"))
             for item in report.skipped_other:
-                write(f"  {number(item.number)}: {who(item)}: {item.reason}")
+                write(f"  {item.where}: {who(item)}: {item.reason}")
             outside = report.skipped_outside
             shown = outside if verbosity > 1 else outside[:OUTSIDE_SHOWN]
             for item in shown:
-                write(f"  {number(item.number)}: {who(item)}: {item.reason}")
+                write(f"  {item.where}: {who(item)}: {item.reason}")
             if len(shown) < len(outside):
                 write(
                     "  "
