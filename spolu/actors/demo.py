@@ -59,16 +59,6 @@ ZELENOV_ORGANISATIONS = [
         [],
     ),
     (
-        "PPP Zelenov",
-        "Pedagogicko-psychologická poradna Ukázkového kraje, pracoviště Zelenov",
-        K.COUNSELLING_CENTRE,
-        "999101",
-        "Školní 5, Zelenov",
-        "50.39990",
-        "13.81500",
-        [EducationLevel.PRESCHOOL, EducationLevel.PRIMARY, EducationLevel.SECONDARY],
-    ),
-    (
         "Most k sobě",
         "Most k sobě, z. s.",
         K.NGO,
@@ -160,16 +150,6 @@ ZIELONOW_ORGANISATIONS = [
         "50.91010",
         "19.23050",
         [],
-    ),
-    (
-        "PPP Zielonów",
-        "Poradnia Psychologiczno-Pedagogiczna w Zielonowie",
-        K.COUNSELLING_CENTRE,
-        "9901011",
-        "ul. Szkolna 4, Zielonów",
-        "50.90900",
-        "19.22800",
-        [EducationLevel.PRESCHOOL, EducationLevel.PRIMARY],
     ),
     (
         "PCPR",
