@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "spolu.accounts",
     "spolu.territories",
     "spolu.actors",
+    "spolu.plans",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,9 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("SPOLU_MEDIA_ROOT", BASE_DIR / "media"))
 # Largest accepted import file; the whole Czech school register is a few hundred MB.
 SPOLU_IMPORT_MAX_MB = envint("SPOLU_IMPORT_MAX_MB", "500")
+SPOLU_ATTACHMENT_MAX_MB = envint("SPOLU_ATTACHMENT_MAX_MB", "20")
+# A measure in progress with no progress update for this many days is shown as at risk.
+SPOLU_STALE_PROGRESS_DAYS = envint("SPOLU_STALE_PROGRESS_DAYS", "90")
 # Map tiles are a third-party request: off unless a tile server is configured, e.g.
 # https://tile.openstreetmap.org/{z}/{x}/{y}.png (then also set its attribution).
 SPOLU_MAP_TILE_URL = os.environ.get("SPOLU_MAP_TILE_URL", "")

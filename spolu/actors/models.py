@@ -216,3 +216,15 @@ class Person(TenantModel):
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+
+def organisation_ids_of(user, territory) -> set[int]:
+    """The organisations a user works for in a territory (as a person who has not left).
+
+    This is what partner and school staff may edit, and whose measures they may update.
+    """
+    return set(
+        Organisation.objects.filter(
+            territory=territory, people__user=user, people__has_left=False
+        ).values_list("pk", flat=True)
+    )

@@ -14,7 +14,7 @@ from spolu.core.fields import fold
 from spolu.core.forms import posted as _posted
 from spolu.core.paging import paginate
 from spolu.core.permissions import role_can
-from spolu.core.uploads import drop_upload, stash_upload, stashed_upload
+from spolu.core.uploads import preview_then_apply
 
 from . import contacts, registers, services
 from .forms import (
@@ -25,7 +25,7 @@ from .forms import (
     RegisterUploadForm,
     UploadForm,
 )
-from .models import Organisation, Person
+from .models import Organisation, Person, organisation_ids_of
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -38,11 +38,7 @@ def _changeable_organisation_ids(request) -> set[int] | None:
         return None
     if not role_can(request.role, "actors.change_own"):
         return set()
-    return set(
-        Organisation.objects.filter(
-            territory=request.territory, people__user=request.user, people__has_left=False
-        ).values_list("pk", flat=True)
-    )
+    return organisation_ids_of(request.user, request.territory)
 
 
 def _may_change(request, organisation_ids) -> bool:
@@ -321,44 +317,6 @@ def person_export(request, fmt):
 # --- imports -----------------------------------------------------------------------------
 
 
-def _confirm_or_preview(request, *, purpose, upload_form, preview, apply, template, done_url):
-    """Preview an uploaded file's effect, then apply it when the user confirms.
-
-    `preview(fileobj, name, form)` returns the report; `apply(report)` writes it and returns a
-    message. Nothing is written before the confirmation, and the confirmation re-reads the file.
-    """
-    context = {"form": upload_form}
-    if request.method == "POST" and "token" in request.POST:
-        token = request.POST["token"]
-        stashed = stashed_upload(request, token, purpose=purpose)
-        if stashed is None:
-            messages.error(request, _("The uploaded file has expired. Please upload it again."))
-            return redirect(request.path)
-        path, name = stashed
-        with open(path, "rb") as fileobj:
-            report = preview(fileobj, name, request.POST)
-        if "cancel" in request.POST:
-            drop_upload(request, token)
-            messages.info(request, _("The import was cancelled; nothing was changed."))
-            return redirect(request.path)
-        try:
-            message = apply(report)
-        except ValueError:
-            context.update(report=report, token=token, file_name=name)
-            messages.error(request, _("The file cannot be imported; nothing was changed."))
-            return render(request, template, context, status=400)
-        drop_upload(request, token)
-        messages.success(request, message)
-        return redirect(done_url)
-    if request.method == "POST" and upload_form.is_valid():
-        upload = upload_form.cleaned_data["file"]
-        token = stash_upload(request, upload, purpose=purpose)
-        with open(stashed_upload(request, token, purpose=purpose)[0], "rb") as fileobj:
-            report = preview(fileobj, upload.name, upload_form.cleaned_data)
-        context.update(report=report, token=token, file_name=upload.name)
-    return render(request, template, context)
-
-
 @territory_view("actors.import")
 def register_import(request):
 
@@ -391,7 +349,7 @@ def register_import(request):
             "unchanged": len(report.unchanged),
         }
 
-    return _confirm_or_preview(
+    return preview_then_apply(
         request,
         purpose=f"register:{request.territory.pk}",
         upload_form=form,
@@ -417,7 +375,7 @@ def people_import(request):
             % counts
         )
 
-    return _confirm_or_preview(
+    return preview_then_apply(
         request,
         purpose=f"people:{request.territory.pk}",
         upload_form=form,

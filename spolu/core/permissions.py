@@ -37,6 +37,13 @@ TERRITORY_ACTIONS: dict[str, frozenset[str]] = {
     "actors.change_own": frozenset({Role.COORDINATOR, Role.TEAM, Role.PARTNER, Role.SCHOOL}),
     "actors.import": frozenset({Role.COORDINATOR, Role.TEAM}),
     "actors.export": frozenset({Role.COORDINATOR, Role.TEAM}),
+    # Plans: everyone reads; the coordination team edits the plan; partner and school staff
+    # update progress, tasks and indicator values of the measures their organisation
+    # implements (checked per measure in the views).
+    "plans.view": ALL_ROLES,
+    "plans.change": frozenset({Role.COORDINATOR, Role.TEAM}),
+    "plans.update_own": frozenset({Role.COORDINATOR, Role.TEAM, Role.PARTNER, Role.SCHOOL}),
+    "plans.import": frozenset({Role.COORDINATOR, Role.TEAM}),
 }
 
 NETWORK_ACTIONS: dict[str, frozenset[str]] = {

@@ -9,6 +9,9 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 SESSION_KEY = "spolu_uploads"
 
@@ -49,3 +52,41 @@ def drop_upload(request, token: str) -> None:
     path = _folder() / Path(token).name
     if path.exists():
         path.unlink()
+
+
+def preview_then_apply(request, *, purpose, upload_form, preview, apply, template, done_url):
+    """Preview an uploaded file's effect, then apply it when the user confirms.
+
+    `preview(fileobj, name, form)` returns the report; `apply(report)` writes it and returns a
+    message. Nothing is written before the confirmation, and the confirmation re-reads the file.
+    """
+    context = {"form": upload_form}
+    if request.method == "POST" and "token" in request.POST:
+        token = request.POST["token"]
+        stashed = stashed_upload(request, token, purpose=purpose)
+        if stashed is None:
+            messages.error(request, _("The uploaded file has expired. Please upload it again."))
+            return redirect(request.path)
+        path, name = stashed
+        with open(path, "rb") as fileobj:
+            report = preview(fileobj, name, request.POST)
+        if "cancel" in request.POST:
+            drop_upload(request, token)
+            messages.info(request, _("The import was cancelled; nothing was changed."))
+            return redirect(request.path)
+        try:
+            message = apply(report)
+        except ValueError:
+            context.update(report=report, token=token, file_name=name)
+            messages.error(request, _("The file cannot be imported; nothing was changed."))
+            return render(request, template, context, status=400)
+        drop_upload(request, token)
+        messages.success(request, message)
+        return redirect(done_url)
+    if request.method == "POST" and upload_form.is_valid():
+        upload = upload_form.cleaned_data["file"]
+        token = stash_upload(request, upload, purpose=purpose)
+        with open(stashed_upload(request, token, purpose=purpose)[0], "rb") as fileobj:
+            report = preview(fileobj, upload.name, upload_form.cleaned_data)
+        context.update(report=report, token=token, file_name=upload.name)
+    return render(request, template, context)
