@@ -1,9 +1,11 @@
-"""Browser tests: headless Chromium (Debian's /usr/bin/chromium) against pytest-django's live server.
+"""Browser tests: headless Chromium (Debian's /usr/bin/chromium) against the live server.
 
 Every test in this folder is marked `browser` and is skipped, with a note in the terminal
-summary, when the system Chromium is missing. One browser is started per session; each test
-gets a fresh context (own cookies, locale en-US) and a page that fails the test at teardown on
-any Content-Security-Policy console error or uncaught page error. Helpers: `visit()` opens a
+summary, when the system Chromium is missing. One browser serves all the tests of this folder;
+each test gets a fresh context (own cookies, locale en-US) and a page that fails the test at
+teardown on any Content-Security-Policy console error or uncaught page error. The root
+`cast` fixture works as is: `live_server` makes pytest-django's `db` transactional, so the
+data is committed and the server thread sees it. Helpers: `visit()` opens a
 URL and runs axe on it, `check_a11y()` runs axe on the current page (call it after every
 in-page navigation: login, form submission, link click), `login()` fills allauth's form.
 """
@@ -15,11 +17,8 @@ import pytest
 
 from spolu.core.testing import PASSWORD
 
-# Playwright's sync API runs an event loop in the main thread; Django's ORM would otherwise
-# refuse to be called from the test (and fixture) code that shares that thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 SKIP_REASON = "Browser tests skipped: /usr/bin/chromium is not installed (apt-get install chromium)"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -64,23 +63,37 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 # Fixtures
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for every test in this folder, closed when the run leaves the folder.
+
+    Playwright's sync API keeps an asyncio loop running in the main thread while it is
+    started, so Django's ORM (test code, fixtures, the database flush) refuses to run unless
+    DJANGO_ALLOW_ASYNC_UNSAFE is set. It is set exactly while Playwright runs: set for the
+    whole process (at import time) it reaches other tests too, and `manage.py check --deploy`
+    run by spolu/core/tests/test_deploy_settings.py fails with async.E001.
+    """
     if not CHROMIUM.exists():
         pytest.skip(SKIP_REASON)
     from playwright.sync_api import sync_playwright
 
-    playwright = sync_playwright().start()
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ.setdefault(ASYNC_UNSAFE, "true")
     try:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        playwright = sync_playwright().start()
         try:
-            yield browser
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
         finally:
-            browser.close()
+            playwright.stop()
     finally:
-        playwright.stop()
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
 
 
 @pytest.fixture
@@ -92,9 +105,9 @@ def page(browser, live_server):
     page_errors = []
     page.on(
         "console",
-        lambda msg: console_errors.append(f"{msg.text} ({page.url})")
-        if msg.type == "error"
-        else None,
+        lambda msg: (
+            console_errors.append(f"{msg.text} ({page.url})") if msg.type == "error" else None
+        ),
     )
     page.on("pageerror", lambda exc: page_errors.append(f"{exc} ({page.url})"))
     yield page
