@@ -82,8 +82,8 @@ def test_xlsx_header_is_bold_and_values_keep_their_types():
 @pytest.mark.parametrize("value", DANGEROUS)
 def test_xlsx_escapes_formula_looking_cells(value):
     sheet = read_xlsx(SampleExporter([[value, -5, True, ""]]).as_xlsx())
-    # XML reads a lone CR back as LF; what matters is the leading apostrophe.
-    assert sheet["A2"].value == "'" + value.replace("\r", "\n")
+    # Some XML readers turn a lone CR into LF; what matters is the leading apostrophe.
+    assert sheet["A2"].value.replace("\r", "\n") == "'" + value.replace("\r", "\n")
     assert sheet["A2"].data_type == "s"  # text, never a formula
     assert sheet["B2"].value == -5
 
