@@ -212,6 +212,14 @@ class Measure(TenantModel):
     def __str__(self):
         return f"{self.code} {self.title}"
 
+    @property
+    def education_level_labels(self):
+        return self._meta.get_field("education_levels").labels(self.education_levels)
+
+    @property
+    def target_group_labels(self):
+        return self._meta.get_field("target_groups").labels(self.target_groups)
+
 
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
