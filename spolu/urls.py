@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("spolu.core.urls")),
     path("", include("spolu.territories.urls")),
     path("", include("spolu.actors.urls")),
+    path("", include("spolu.plans.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

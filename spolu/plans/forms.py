@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from spolu.actors.models import EducationLevel, Organisation, Person
+from spolu.core.forms import MultipleFileField
 
 from .models import (
     Goal,
@@ -190,10 +191,9 @@ class MeasureForm(forms.ModelForm):
 
 
 class ProgressForm(forms.ModelForm):
-    attachments = forms.FileField(
+    attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"multiple": True}),
         help_text=_("PDF, DOCX, XLSX, ODT or images."),
     )
 
@@ -201,10 +201,6 @@ class ProgressForm(forms.ModelForm):
         model = ProgressUpdate
         fields = ["date", "status", "narrative"]
         widgets = {"date": DATE}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["attachments"].widget.allow_multiple_selected = True
 
     def clean_date(self):
         date = self.cleaned_data["date"]

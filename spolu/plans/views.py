@@ -21,7 +21,7 @@ from spolu.core.paging import paginate
 from spolu.core.permissions import role_can
 from spolu.core.uploads import preview_then_apply
 
-from . import charts, services, transfer
+from . import charts, services
 from .forms import (
     AdoptForm,
     GoalForm,
@@ -265,9 +265,7 @@ def plan_next_period(request, pk):
                 _("The next period's plan was created with %(count)s carried-over measures.")
                 % {"count": successor.measures.count()},
             )
-            return redirect(
-                "plans:plan-detail", territory=request.territory.slug, pk=successor.pk
-            )
+            return redirect("plans:plan-detail", territory=request.territory.slug, pk=successor.pk)
     return render(request, "plans/plan_next_period.html", {"form": form, "plan": plan})
 
 
@@ -289,7 +287,9 @@ def plan_timeline(request, pk):
         period_end=plan.period_end,
         today=today,
         chart_id="plan-timeline",
-        measure_url=lambda m: reverse("plans:measure-detail", kwargs={"territory": slug, "pk": m.pk}),
+        measure_url=lambda m: reverse(
+            "plans:measure-detail", kwargs={"territory": slug, "pk": m.pk}
+        ),
     )
     return render(request, "plans/plan_timeline.html", {"plan": plan, "svg": svg, "goals": goals})
 
@@ -343,9 +343,7 @@ def _measure_form(request, plan, measure, *, created):
             form.add_error(None, exc)
         else:
             messages.success(request, _("The measure was saved."))
-            return redirect(
-                "plans:measure-detail", territory=request.territory.slug, pk=measure.pk
-            )
+            return redirect("plans:measure-detail", territory=request.territory.slug, pk=measure.pk)
     return render(
         request,
         "plans/measure_form.html",
@@ -432,7 +430,7 @@ def progress_add(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         attachments = []
-        for upload in files.getlist("attachments"):
+        for upload in form.cleaned_data["attachments"]:
             try:
                 content_type = validate_document(upload)
             except ValidationError as exc:
@@ -641,9 +639,7 @@ def _task_form(request, task, *, created):
                     "plans:measure-detail", territory=request.territory.slug, pk=task.measure_id
                 )
             return redirect("plans:task-list", territory=request.territory.slug)
-    return render(
-        request, "plans/task_form.html", {"form": form, "task": task, "created": created}
-    )
+    return render(request, "plans/task_form.html", {"form": form, "task": task, "created": created})
 
 
 @territory_view("plans.update_own")
@@ -678,9 +674,9 @@ def task_status(request, pk):
         messages.error(request, _("Unknown task status."))
     else:
         services.do_set_task_status(task, status=status, acting_user=request.user)
-        messages.success(request, _("The task is now: %(status)s.") % {
-            "status": task.get_status_display()
-        })
+        messages.success(
+            request, _("The task is now: %(status)s.") % {"status": task.get_status_display()}
+        )
     back = request.POST.get("next", "")
     if back.startswith("/t/"):
         return redirect(back)
@@ -725,16 +721,20 @@ def our_measures(request):
 # --- imports and exports -----------------------------------------------------------------
 
 PLAN_EXPORTS = {
-    "xlsx": (
-        transfer.plan_xlsx,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-    "pdf": (transfer.plan_pdf, "application/pdf"),
+    "xlsx": ("plan_xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": ("plan_pdf", "application/pdf"),
     "docx": (
-        transfer.plan_docx,
+        "plan_docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ),
 }
+
+
+def _transfer():
+    # Imported on use: PDF and DOCX libraries are heavy and PDF needs system Pango.
+    from . import transfer
+
+    return transfer
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -748,9 +748,10 @@ def plan_export(request, pk, fmt):
     if fmt not in PLAN_EXPORTS:
         raise Http404
     plan = _get_plan(request, pk)
-    build, content_type = PLAN_EXPORTS[fmt]
+    transfer = _transfer()
+    build_name, content_type = PLAN_EXPORTS[fmt]
     try:
-        content = build(plan)
+        content = getattr(transfer, build_name)(plan)
     except transfer.ExportUnavailable as exc:
         messages.error(request, str(exc))
         return redirect("plans:plan-detail", territory=request.territory.slug, pk=plan.pk)
@@ -762,13 +763,14 @@ def plan_export(request, pk, fmt):
 def plan_template(request, pk):
     plan = _get_plan(request, pk)
     name = f"{slugify(plan.title)[:60] or 'plan'}-template.xlsx"
-    return _download(transfer.plan_template_xlsx(plan), PLAN_EXPORTS["xlsx"][1], name)
+    return _download(_transfer().plan_template_xlsx(plan), PLAN_EXPORTS["xlsx"][1], name)
 
 
 @territory_view("plans.import")
 def plan_import(request, pk):
     from spolu.actors.forms import UploadForm
 
+    transfer = _transfer()
     plan = _get_plan(request, pk)
     _refuse_closed(plan)
     form = UploadForm(*posted(request), max_mb=20)
@@ -793,7 +795,9 @@ def plan_import(request, pk):
         preview=preview,
         apply=apply,
         template="plans/plan_import.html",
-        done_url=reverse("plans:plan-detail", kwargs={"territory": request.territory.slug, "pk": plan.pk}),
+        done_url=reverse(
+            "plans:plan-detail", kwargs={"territory": request.territory.slug, "pk": plan.pk}
+        ),
     )
     return response
 
@@ -803,5 +807,4 @@ def task_export(request, fmt):
     if fmt not in ("csv", "xlsx"):
         raise Http404
     form = TaskFilterForm(request.GET or None)
-    return transfer.TasksExporter(_filtered_tasks(request, form)).response(fmt)
-
+    return _transfer().TasksExporter(_filtered_tasks(request, form)).response(fmt)

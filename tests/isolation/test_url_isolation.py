@@ -50,6 +50,57 @@ def _person_of_a(cast):
         return person.pk
 
 
+def _plan_objects_of_a(cast):
+    """A plan of A with a goal, a measure, a task, an indicator and an attachment."""
+    from django.core.files.base import ContentFile
+
+    from spolu.plans.models import Attachment, Indicator, Plan, ProgressUpdate, Task
+    from spolu.plans.tests.builders import make_plan
+
+    with scope(territory=cast.territory_a):
+        plan = Plan.objects.filter(territory=cast.territory_a).first()
+    if plan is None:
+        plan = make_plan(cast.territory_a, measures=1)
+    with scope(territory=cast.territory_a):
+        measure = plan.measures.get()
+        task, _ = Task.objects.get_or_create(
+            territory=cast.territory_a, title="Harness task", measure=measure
+        )
+        indicator, _ = Indicator.objects.get_or_create(
+            territory=cast.territory_a, plan=plan, name="Harness indicator", unit="%"
+        )
+        attachment = Attachment.objects.first()
+        if attachment is None:
+            update = ProgressUpdate.objects.create(
+                territory=cast.territory_a,
+                measure=measure,
+                date=plan.period_start,
+                status="planned",
+                narrative="Harness",
+            )
+            attachment = Attachment(
+                territory=cast.territory_a,
+                progress_update=update,
+                original_name="a.pdf",
+                content_type="application/pdf",
+                size=9,
+            )
+            attachment.file.save("a.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+            attachment.save()
+    return {
+        "plan": plan.pk,
+        "goal": measure.goal_id,
+        "measure": measure.pk,
+        "task": task.pk,
+        "indicator": indicator.pk,
+        "attachment": attachment.pk,
+    }
+
+
+def _pk(kind):
+    return lambda cast: {"pk": _plan_objects_of_a(cast)[kind]}
+
+
 # URL name -> how to fill its keyword arguments with objects of territory A / network A.
 SAMPLE_KWARGS = {
     "territories:home": lambda cast: {},
@@ -73,6 +124,32 @@ SAMPLE_KWARGS = {
     "actors:person-detail": lambda cast: {"pk": _person_of_a(cast)},
     "actors:person-edit": lambda cast: {"pk": _person_of_a(cast)},
     "actors:person-vcard": lambda cast: {"pk": _person_of_a(cast)},
+    "plans:plan-list": lambda cast: {},
+    "plans:plan-add": lambda cast: {},
+    "plans:plan-detail": _pk("plan"),
+    "plans:plan-edit": _pk("plan"),
+    "plans:plan-adopt": _pk("plan"),
+    "plans:plan-advance": _pk("plan"),
+    "plans:plan-next-period": _pk("plan"),
+    "plans:plan-timeline": _pk("plan"),
+    "plans:goal-add": _pk("plan"),
+    "plans:measure-add": _pk("plan"),
+    "plans:indicator-add": _pk("plan"),
+    "plans:plan-export": lambda cast: {**_pk("plan")(cast), "fmt": "xlsx"},
+    "plans:plan-template": _pk("plan"),
+    "plans:plan-import": _pk("plan"),
+    "plans:goal-edit": _pk("goal"),
+    "plans:measure-detail": _pk("measure"),
+    "plans:measure-edit": _pk("measure"),
+    "plans:progress-add": _pk("measure"),
+    "plans:attachment-download": _pk("attachment"),
+    "plans:indicator-detail": _pk("indicator"),
+    "plans:task-list": lambda cast: {},
+    "plans:task-add": lambda cast: {},
+    "plans:task-export": lambda cast: {"fmt": "csv"},
+    "plans:task-edit": _pk("task"),
+    "plans:task-status": _pk("task"),
+    "plans:our-measures": lambda cast: {},
 }
 
 # The member of A used as the control for each URL (must reach it: 200, 302 or 405).
