@@ -22,6 +22,12 @@ def client_for(client):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded files of a test never land in the project's media folder.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _english(settings):
     # Assertions on page text are written in English; Czech stays the product default.
     settings.LANGUAGE_CODE = "en"

@@ -1,0 +1,322 @@
+"""Plan pages: who sees and changes what, the coordinator's story, and fixed query counts."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django_scopes import scope
+
+from spolu.actors.tests.factories import make_organisation, make_person
+from spolu.plans.models import (
+    Attachment,
+    Goal,
+    Measure,
+    MeasureStatus,
+    Plan,
+    PlanStatus,
+    ProgressUpdate,
+    Task,
+    TaskStatus,
+)
+
+from .builders import START, make_plan
+
+
+def url(name, *args):
+    return reverse(f"plans:{name}", args=["alfov", *args])
+
+
+@pytest.mark.parametrize(
+    ("user", "read", "write"),
+    [
+        ("a_coordinator", 200, 200),
+        ("a_team", 200, 200),
+        ("a_partner", 200, 403),
+        ("a_school", 200, 403),
+        ("a_viewer", 200, 403),
+        ("b_coordinator", 404, 404),
+        ("nobody", 404, 404),
+    ],
+)
+def test_permission_matrix(cast, client_for, user, read, write):
+    plan = make_plan(cast.territory_a, measures=2)
+    with scope(territory=cast.territory_a):
+        measure = plan.measures.first()
+    client = client_for(cast.user(user))
+    for page in [
+        url("plan-list"),
+        url("plan-detail", plan.pk),
+        url("plan-timeline", plan.pk),
+        url("measure-detail", measure.pk),
+        url("task-list"),
+    ]:
+        assert client.get(page).status_code == read, page
+    for page in [
+        url("plan-add"),
+        url("plan-edit", plan.pk),
+        url("measure-add", plan.pk),
+        url("measure-edit", measure.pk),
+        url("goal-add", plan.pk),
+    ]:
+        assert client.get(page).status_code == write, page
+
+
+def test_empty_territory_pages(cast, client_for):
+    client = client_for(cast.user("a_coordinator"))
+    assert "No plan is recorded yet" in client.get(url("plan-list")).content.decode()
+    assert client.get(url("task-list")).status_code == 200
+    assert "not linked to an organisation" in client.get(url("our-measures")).content.decode()
+
+
+def test_coordinator_builds_and_adopts_a_plan(cast, client_for):
+    school = make_organisation(cast.territory_a, name="ZŠ Alfov")
+    client = client_for(cast.user("a_coordinator"))
+    response = client.post(
+        url("plan-add"),
+        {"title": "Plán 2025–2027", "period_start": "2025-01-01", "period_end": "2027-12-31"},
+    )
+    with scope(territory=cast.territory_a):
+        plan = Plan.objects.get()
+    assert response["Location"] == url("plan-detail", plan.pk)
+
+    # A measure needs a goal first.
+    assert client.get(url("measure-add", plan.pk))["Location"] == url("goal-add", plan.pk)
+    client.post(url("goal-add", plan.pk), {"code": "1", "title": "Předškolní vzdělávání"})
+    with scope(territory=cast.territory_a):
+        goal = Goal.objects.get()
+
+    bad = client.post(
+        url("measure-add", plan.pk),
+        {
+            "goal": goal.pk,
+            "code": "1.1",
+            "title": "Adaptační skupiny",
+            "status": "planned",
+            "start": "2024-01-01",
+            "end": "2023-01-01",
+            "budget_amount": "1000",
+        },
+    )
+    html = bad.content.decode()
+    assert "The date lies outside the plan&#x27;s period." in html
+    assert "The measure cannot end before it starts." in html
+    assert "Choose the currency of the budget." in html
+    assert 'value="Adaptační skupiny"' in html
+
+    client.post(
+        url("measure-add", plan.pk),
+        {
+            "goal": goal.pk,
+            "code": "1.1",
+            "title": "Adaptační skupiny",
+            "status": "planned",
+            "start": "2025-09-01",
+            "end": "2026-06-30",
+        },
+    )
+    refused = client.post(
+        url("plan-adopt", plan.pk), {"adopted_on": "2025-01-10", "resolution_number": "ZM/1"}
+    )
+    assert "These measures have no lead implementer: 1.1." in refused.content.decode()
+
+    with scope(territory=cast.territory_a):
+        measure = Measure.objects.get()
+    client.post(
+        url("measure-edit", measure.pk),
+        {
+            "goal": goal.pk,
+            "code": "1.1",
+            "title": "Adaptační skupiny",
+            "status": "planned",
+            "lead_implementer": school.pk,
+            "start": "2025-09-01",
+            "end": "2026-06-30",
+        },
+    )
+    adopted = client.post(
+        url("plan-adopt", plan.pk), {"adopted_on": "2025-01-10", "resolution_number": "ZM/1"}
+    )
+    assert adopted.status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.ADOPTED
+
+    client.post(url("plan-advance", plan.pk))
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.IN_IMPLEMENTATION
+    detail = client.get(url("plan-detail", plan.pk)).content.decode()
+    assert "In implementation" in detail and "ZŠ Alfov" in detail
+
+
+def _partner_plan(cast):
+    plan = make_plan(cast.territory_a, measures=2, status="in_implementation")
+    ngo = make_organisation(cast.territory_a, name="Naše NGO", kind="ngo")
+    make_person(
+        cast.territory_a, full_name="Partnerka", organisations=[ngo], user=cast.user("a_partner")
+    )
+    with scope(territory=cast.territory_a):
+        ours, theirs = plan.measures.order_by("code")
+        ours.partners.add(ngo)
+    return plan, ours, theirs
+
+
+def test_partner_records_progress_on_own_measure_only(cast, client_for):
+    _plan, ours, theirs = _partner_plan(cast)
+    client = client_for(cast.user("a_partner"))
+    assert client.get(url("progress-add", theirs.pk)).status_code == 403
+    pdf = SimpleUploadedFile("zprava.pdf", b"%PDF-1.4\n%test\n", content_type="application/pdf")
+    response = client.post(
+        url("progress-add", ours.pk),
+        {
+            "date": datetime.date.today().isoformat(),
+            "status": "in_progress",
+            "narrative": "Skupina běží.",
+            "attachments": [pdf],
+        },
+    )
+    assert response.status_code == 302
+    with scope(territory=cast.territory_a):
+        update = ProgressUpdate.objects.get()
+        attachment = Attachment.objects.get()
+        assert Measure.objects.get(pk=ours.pk).status == MeasureStatus.IN_PROGRESS
+    assert attachment.content_type == "application/pdf"
+    assert update.author == cast.user("a_partner")
+    download = client.get(url("attachment-download", attachment.pk))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    our_page = client.get(url("our-measures")).content.decode()
+    assert ours.code in our_page and f">{theirs.code} " not in our_page
+
+
+def test_attachment_type_is_checked_from_content(cast, client_for):
+    _plan, ours, _theirs = _partner_plan(cast)
+    fake = SimpleUploadedFile("zprava.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    response = client_for(cast.user("a_partner")).post(
+        url("progress-add", ours.pk),
+        {
+            "date": datetime.date.today().isoformat(),
+            "status": "in_progress",
+            "narrative": "Text zůstane.",
+            "attachments": [fake],
+        },
+    )
+    html = response.content.decode()
+    assert "zprava.pdf is not a PDF, DOCX, XLSX, ODT or image file." in html
+    assert "Text zůstane." in html
+    with scope(territory=cast.territory_a):
+        assert not ProgressUpdate.objects.exists()
+
+
+def test_tasks_overdue_first_and_partner_marks_own_done(cast, client_for):
+    _plan, ours, theirs = _partner_plan(cast)
+    today = datetime.date.today()
+    with scope(territory=cast.territory_a):
+        later = Task.objects.create(
+            territory=cast.territory_a,
+            title="Later task",
+            measure=ours,
+            due=today + datetime.timedelta(days=5),
+        )
+        Task.objects.create(
+            territory=cast.territory_a,
+            title="Late task",
+            measure=theirs,
+            due=today - datetime.timedelta(days=5),
+        )
+    client = client_for(cast.user("a_partner"))
+    html = client.get(url("task-list")).content.decode()
+    assert html.index("Late task") < html.index("Later task")
+    assert "overdue" in html
+    client.post(url("task-status", later.pk), {"status": "done"})
+    later.refresh_from_db()
+    assert later.status == TaskStatus.DONE and later.completed_on == today
+    with scope(territory=cast.territory_a):
+        late = Task.objects.get(title="Late task")
+    assert client.post(url("task-status", late.pk), {"status": "done"}).status_code == 403
+
+
+def test_indicator_values_and_chart(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1, status="in_implementation")
+    client = client_for(cast.user("a_team"))
+    response = client.post(
+        url("indicator-add", plan.pk),
+        {
+            "name": "Neomluvená absence",
+            "unit": "%",
+            "direction": "down",
+            "baseline_value": "7.5",
+            "baseline_date": "2025-01-01",
+            "target_value": "4",
+        },
+    )
+    detail_url = response["Location"]
+    client.post(detail_url, {"date": "2025-06-30", "value": "6.8", "source": "Matrika"})
+    html = client.get(detail_url).content.decode()
+    assert "<svg" in html and "Matrika" in html
+    bad = client.post(detail_url, {"date": "", "value": "abc"}).content.decode()
+    assert "Enter a number." in bad
+
+
+def test_next_period_page_carries_measures(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=2, status="in_implementation")
+    with scope(territory=cast.territory_a):
+        first = plan.measures.order_by("code").first()
+    client = client_for(cast.user("a_coordinator"))
+    response = client.post(
+        url("plan-next-period", plan.pk),
+        {
+            "title": "Další období",
+            "period_start": "2028-01-01",
+            "period_end": "2030-12-31",
+            "carry_over": [first.pk],
+        },
+    )
+    with scope(territory=cast.territory_a):
+        successor = Plan.objects.get(title="Další období")
+        carried = successor.measures.get()
+    assert response["Location"] == url("plan-detail", successor.pk)
+    detail = client.get(url("measure-detail", carried.pk)).content.decode()
+    assert "Carried over from" in detail
+
+
+@pytest.mark.parametrize("size", [5, 200])
+def test_plan_detail_query_count_is_fixed(cast, client_for, django_assert_num_queries, size):
+    plan = make_plan(cast.territory_a, measures=size, goals=5)
+    client = client_for(cast.user("a_viewer"))
+    # session, user, membership, plan, the filter's organisations, measures with risk,
+    # goals, indicators, switcher
+    with django_assert_num_queries(9):
+        assert client.get(url("plan-detail", plan.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("size", [5, 200])
+def test_measure_detail_query_count_is_fixed(cast, client_for, django_assert_num_queries, size):
+    plan = make_plan(cast.territory_a, measures=size, goals=5)
+    with scope(territory=cast.territory_a):
+        measure = plan.measures.order_by("code").first()
+        others = list(plan.measures.exclude(pk=measure.pk)[: size // 5])
+        measure.related.set(others)
+        for i in range(size // 5):
+            Task.objects.create(territory=cast.territory_a, title=f"T{i}", measure=measure)
+            ProgressUpdate.objects.create(
+                territory=cast.territory_a,
+                measure=measure,
+                date=START,
+                status="planned",
+                narrative=f"N{i}",
+            )
+    client = client_for(cast.user("a_partner"))
+    # session, user, membership, measure with risk and relations, partners, own organisations,
+    # tasks, progress updates, attachments, indicators, their values, related measures,
+    # carried-over successors, history, switcher
+    with django_assert_num_queries(14):
+        assert client.get(url("measure-detail", measure.pk)).status_code == 200
+
+
+def test_timeline_renders_every_measure(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=12, goals=3)
+    html = client_for(cast.user("a_viewer")).get(url("plan-timeline", plan.pk)).content.decode()
+    assert "<svg" in html
+    # One link per measure (12), each to its detail page.
+    assert html.count("/t/alfov/measures/") == 12
+    assert "3.12 Opatření 12" in html
