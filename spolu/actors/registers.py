@@ -617,8 +617,8 @@ def _load_json(fileobj):
     if len(data) > JSON_MAX_BYTES:
         raise RegisterFileError(
             _(
-                "The file is larger than %(size)s MB. Import a regional file, or for the whole "
-                "Czech register the XML file vrejcelk.xml."
+                "The JSON file is larger than %(size)s MB. Import a smaller (regional) file; "
+                "the whole Czech register can be imported from its XML file."
             )
             % {"size": JSON_MAX_BYTES // (1024 * 1024)}
         )

@@ -2,12 +2,13 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
     """A user's role in one territory (a Membership)."""
 
-    COORDINATOR = "coordinator", _("Coordinator")
+    COORDINATOR = "coordinator", pgettext_lazy("role", "Coordinator")
     TEAM = "team", _("Coordination team")
     PARTNER = "partner", _("Partner organisation staff")
     SCHOOL = "school", _("School staff")

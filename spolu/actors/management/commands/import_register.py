@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from spolu.actors import registers
 from spolu.territories.models import Territory
@@ -58,7 +59,11 @@ class Command(BaseCommand):
     def _print(self, report, verbosity):
         write = self.stdout.write
         write(
-            _("%(territory)s, %(format)s: %(records)s records read.")
+            ngettext(
+                "%(territory)s, %(format)s: %(records)s record read.",
+                "%(territory)s, %(format)s: %(records)s records read.",
+                report.records,
+            )
             % {
                 "territory": report.territory.name,
                 "format": report.format_label,
