@@ -57,15 +57,19 @@ def _check_measure_organisations(measure: Measure, partners) -> None:
 
 
 @transaction.atomic
-def do_save_measure(measure: Measure, *, partners=(), related=(), acting_user) -> Measure:
-    """Create or update a measure with its partner organisations and related measures."""
+def do_save_measure(measure: Measure, *, partners=(), related=None, acting_user) -> Measure:
+    """Create or update a measure with its partner organisations and related measures.
+
+    `related=None` leaves the related measures as they are.
+    """
     _refuse_if_closed(measure.plan)
     partners = list(partners)
     _check_measure_organisations(measure, partners)
     measure.full_clean(exclude=["territory", "plan"])
     measure.save()
     measure.partners.set(partners)
-    measure.related.set([m for m in related if m.pk != measure.pk])
+    if related is not None:
+        measure.related.set([m for m in related if m.pk != measure.pk])
     return measure
 
 

@@ -320,3 +320,46 @@ def test_timeline_renders_every_measure(cast, client_for):
     # One link per measure (12), each to its detail page.
     assert html.count("/t/alfov/measures/") == 12
     assert "3.12 Opatření 12" in html
+
+
+def test_template_round_trip_through_the_import_page(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=3, goals=2)
+    client = client_for(cast.user("a_team"))
+    template = client.get(url("plan-template", plan.pk))
+    assert template.status_code == 200
+    upload = SimpleUploadedFile("plan.xlsx", template.content)
+    html = client.post(url("plan-import", plan.pk), {"file": upload}).content.decode()
+    assert "Everything in the file is already up to date" in html
+    assert 'name="confirm"' in html
+
+
+def test_broken_plan_file_is_reported_and_changes_nothing(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1)
+    upload = SimpleUploadedFile("plan.xlsx", b"this is not a spreadsheet")
+    html = (
+        client_for(cast.user("a_team"))
+        .post(url("plan-import", plan.pk), {"file": upload})
+        .content.decode()
+    )
+    assert "The file has errors" in html
+    assert 'name="confirm"' not in html
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx", "pdf"])
+def test_plan_exports_download(cast, client_for, fmt):
+    plan = make_plan(cast.territory_a, measures=2)
+    response = client_for(cast.user("a_viewer")).get(url("plan-export", plan.pk, fmt))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith(f'.{fmt}"')
+    magic = {"xlsx": b"PK", "docx": b"PK", "pdf": b"%PDF"}[fmt]
+    assert response.content.startswith(magic)
+
+
+def test_tasks_csv_escapes_formulas(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1)
+    with scope(territory=cast.territory_a):
+        Task.objects.create(
+            territory=cast.territory_a, title="=HYPERLINK(1)", measure=plan.measures.get()
+        )
+    response = client_for(cast.user("a_viewer")).get(url("task-export", "csv"))
+    assert "'=HYPERLINK(1)" in response.content.decode("utf-8-sig")
