@@ -20,6 +20,7 @@ from django_scopes import scope
 
 from spolu.core.exports import ListExporter, unescape_formula
 from spolu.core.fields import fold
+from spolu.core.imports import FileProblem, read_upload
 
 from .models import Organisation, Person, Position
 
@@ -203,7 +204,6 @@ def vcard_response(person) -> HttpResponse:
 # Import ------------------------------------------------------------------------------------
 
 # The same limit as the upload form of the people import view.
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_IMPORT_ROWS = 5000
 # The header may sit below a title or a blank row or two.
 HEADER_SEARCH_ROWS = 10
@@ -331,12 +331,6 @@ class PeopleImportPreview:
         return not self.errors
 
 
-class _FileProblem(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-
 def parse_people_file(uploaded_file, *, territory) -> PeopleImportPreview:
     """Read an XLSX or CSV list of people and check every row against the directory.
 
@@ -345,7 +339,7 @@ def parse_people_file(uploaded_file, *, territory) -> PeopleImportPreview:
     """
     preview = PeopleImportPreview(territory=territory)
     try:
-        rows = _read_table(_read_bytes(uploaded_file))
+        rows = _read_table(read_upload(uploaded_file))
         header_index, columns = _find_header(rows)
         data_rows = [
             (line, row)
@@ -353,13 +347,13 @@ def parse_people_file(uploaded_file, *, territory) -> PeopleImportPreview:
             if not _is_empty(row)
         ]
         if not data_rows:
-            raise _FileProblem(_("The file has no rows below the header."))
+            raise FileProblem(_("The file has no rows below the header."))
         if len(data_rows) > MAX_IMPORT_ROWS:
-            raise _FileProblem(
+            raise FileProblem(
                 _("The file has more than %(count)s rows; split it into smaller files.")
                 % {"count": MAX_IMPORT_ROWS}
             )
-    except _FileProblem as problem:
+    except FileProblem as problem:
         preview.errors.append(ImportIssue(None, "", str(problem.message)))
         return preview
     with scope(territory=territory):
@@ -403,18 +397,6 @@ def do_import_people(preview: PeopleImportPreview, *, acting_user) -> dict:
 # Reading the file
 
 
-def _read_bytes(uploaded_file) -> bytes:
-    if hasattr(uploaded_file, "seek"):
-        # The confirm step reads the same upload again.
-        uploaded_file.seek(0)
-    data = uploaded_file.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise _FileProblem(
-            _("The file is larger than %(limit)s MB.") % {"limit": MAX_IMPORT_BYTES // 2**20}
-        )
-    return data
-
-
 def _read_table(data: bytes) -> list[list]:
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data)
@@ -426,14 +408,14 @@ def _read_xlsx(data: bytes) -> list[list]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:
-        raise _FileProblem(UNREADABLE) from error
+        raise FileProblem(UNREADABLE) from error
     try:
         sheet = workbook.worksheets[0]
         # Some programs write a wrong used range, which read-only mode would trust.
         sheet.reset_dimensions()
         return _take_rows(sheet.iter_rows(values_only=True))
     except Exception as error:
-        raise _FileProblem(UNREADABLE) from error
+        raise FileProblem(UNREADABLE) from error
     finally:
         workbook.close()
 
@@ -456,7 +438,7 @@ def _read_csv(data: bytes) -> list[list]:
         )
         return _take_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as error:
-        raise _FileProblem(UNREADABLE) from error
+        raise FileProblem(UNREADABLE) from error
 
 
 def _csv_rows(text: str, delimiter: str, limit: int) -> list[list]:
@@ -494,7 +476,7 @@ def _decode(data: bytes) -> str:
         # Excel's "Unicode text" export.
         return data.decode("utf-16")
     if b"\x00" in data[:4096]:
-        raise _FileProblem(UNREADABLE)
+        raise FileProblem(UNREADABLE)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -503,7 +485,7 @@ def _decode(data: bytes) -> str:
         # What Czech and Polish Windows Excel writes as "CSV".
         return data.decode("cp1250")
     except UnicodeDecodeError as error:
-        raise _FileProblem(UNREADABLE) from error
+        raise FileProblem(UNREADABLE) from error
 
 
 def _header_lookup() -> dict[str, str]:
@@ -536,7 +518,7 @@ def _header_in(rows) -> tuple[int, dict]:
 def _find_header(rows) -> tuple[int, dict]:
     index, columns = _header_in(rows)
     if index < 0:
-        raise _FileProblem(
+        raise FileProblem(
             _(
                 "No column with people's names was found. Give the column a title such as "
                 "“Name”, “Jméno” or “Imię i nazwisko”."

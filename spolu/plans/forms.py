@@ -21,6 +21,13 @@ from .models import (
     TaskStatus,
 )
 
+def _check_period(form, data):
+    start, end = data.get("period_start"), data.get("period_end")
+    if start and end and end < start:
+        form.add_error("period_end", _("The period cannot end before it starts."))
+    return data
+
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -41,11 +48,7 @@ class PlanForm(forms.ModelForm):
         ).order_by("full_name")
 
     def clean(self):
-        data = super().clean()
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", _("The period cannot end before it starts."))
-        return data
+        return _check_period(self, super().clean())
 
 
 class AdoptForm(forms.Form):
@@ -75,11 +78,7 @@ class NextPeriodForm(forms.Form):
         self.fields["carry_over"].label_from_instance = lambda m: f"{m.code} {m.title}"
 
     def clean(self):
-        data = super().clean()
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", _("The period cannot end before it starts."))
-        return data
+        return _check_period(self, super().clean())
 
 
 class GoalForm(forms.ModelForm):

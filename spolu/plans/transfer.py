@@ -39,6 +39,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from spolu.actors.models import EducationLevel, Organisation, Person
 from spolu.core.exports import ListExporter, escape_formula, unescape_formula
 from spolu.core.fields import fold
+from spolu.core.imports import FileProblem, read_upload
 
 from .models import (
     Currency,
@@ -153,7 +154,6 @@ INSTRUCTIONS = [
 ]
 
 # Limits of the import, as in the people import.
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_IMPORT_ROWS = 5000
 HEADER_SEARCH_ROWS = 10
 MAX_EMPTY_RUN = 1000
@@ -554,13 +554,6 @@ class PlanImportPreview:
         )
 
 
-class _FileProblem(Exception):
-    def __init__(self, message, sheet=""):
-        super().__init__(str(message))
-        self.message = message
-        self.sheet = sheet
-
-
 @dataclass
 class _Sheet:
     title: str
@@ -579,10 +572,10 @@ def parse_plan_file(fileobj, *, plan: Plan) -> PlanImportPreview:
     if plan.status == PlanStatus.CLOSED:
         preview.errors.append(ImportIssue("", None, "", str(CLOSED)))
     try:
-        goal_rows, measure_rows = _read_workbook(_read_bytes(fileobj))
+        goal_rows, measure_rows = _read_workbook(read_upload(fileobj))
         goal_sheet = goal_rows and _table(goal_rows, GOAL_COLUMNS, "goals")
         measure_sheet = measure_rows and _table(measure_rows, MEASURE_COLUMNS, "measures")
-    except _FileProblem as problem:
+    except FileProblem as problem:
         preview.errors.append(ImportIssue(problem.sheet, None, "", str(problem.message)))
         return preview
     for sheet, columns in ((goal_sheet, GOAL_COLUMNS), (measure_sheet, MEASURE_COLUMNS)):
@@ -608,27 +601,15 @@ def parse_plan_file(fileobj, *, plan: Plan) -> PlanImportPreview:
     return preview
 
 
-def _read_bytes(fileobj) -> bytes:
-    if hasattr(fileobj, "seek"):
-        # The confirm step reads the same upload again.
-        fileobj.seek(0)
-    data = fileobj.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise _FileProblem(
-            _("The file is larger than %(limit)s MB.") % {"limit": MAX_IMPORT_BYTES // 2**20}
-        )
-    return data
-
-
 def _read_workbook(data: bytes) -> tuple[list | None, list | None]:
     """The rows of the goals and of the measures sheet (None when the file has no such sheet)."""
     if not data.startswith(b"PK\x03\x04"):
-        raise _FileProblem(UNREADABLE)
+        raise FileProblem(UNREADABLE)
     # A damaged or foreign file can make openpyxl raise almost anything; all mean "unreadable".
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:
-        raise _FileProblem(UNREADABLE) from error
+        raise FileProblem(UNREADABLE) from error
     try:
         found = {}
         for key, title in (("goals", GOALS_SHEET), ("measures", MEASURES_SHEET)):
@@ -638,14 +619,14 @@ def _read_workbook(data: bytes) -> tuple[list | None, list | None]:
                 # Some programs write a wrong used range, which read-only mode would trust.
                 sheet.reset_dimensions()
                 found[key] = (sheet.title, _take_rows(sheet.iter_rows(values_only=True)))
-    except _FileProblem:
+    except FileProblem:
         raise
     except Exception as error:
-        raise _FileProblem(UNREADABLE) from error
+        raise FileProblem(UNREADABLE) from error
     finally:
         workbook.close()
     if not found:
-        raise _FileProblem(
+        raise FileProblem(
             _(
                 "The file has neither a “%(goals)s” nor a “%(measures)s” sheet. Start from the "
                 "workbook downloaded from the plan."
@@ -668,7 +649,7 @@ def _take_rows(rows) -> list[list]:
             filled, empty_run = filled + 1, 0
         taken.append(row)
         if filled > HEADER_SEARCH_ROWS + MAX_IMPORT_ROWS:
-            raise _FileProblem(
+            raise FileProblem(
                 _("The file has more than %(count)s rows; split it into smaller files.")
                 % {"count": MAX_IMPORT_ROWS}
             )
@@ -686,7 +667,7 @@ def _table(found, columns, kind) -> _Sheet:
     titles = {column.key: column.title for column in columns}
     missing = [titles[key] for key in REQUIRED_COLUMNS[kind] if key not in found_columns]
     if missing:
-        raise _FileProblem(
+        raise FileProblem(
             _("The sheet has no column “%(column)s”.") % {"column": missing[0]}, sheet=title
         )
     data_rows = [

@@ -180,6 +180,17 @@ def _plan_measures(request, plan, form):
     return measures
 
 
+def _goals_with_measures(plan, measures):
+    """The plan's goals, each with `measures_list`: its measures among `measures`, in order."""
+    goals = list(plan.goals.order_by("code"))
+    by_goal = {goal.pk: [] for goal in goals}
+    for measure in measures:
+        by_goal[measure.goal_id].append(measure)
+    for goal in goals:
+        goal.measures_list = by_goal[goal.pk]
+    return goals
+
+
 @territory_view("plans.view")
 def plan_detail(request, pk):
     # Queries: session, user, membership, plan, goals, measures with risk, the filter's
@@ -187,12 +198,7 @@ def plan_detail(request, pk):
     plan = _get_plan(request, pk)
     form = MeasureFilterForm(request.GET or None, territory=request.territory)
     measures = list(_plan_measures(request, plan, form))
-    goals = list(plan.goals.order_by("code"))
-    by_goal = {goal.pk: [] for goal in goals}
-    for measure in measures:
-        by_goal[measure.goal_id].append(measure)
-    for goal in goals:
-        goal.measures_list = by_goal[goal.pk]
+    goals = _goals_with_measures(plan, measures)
     context = {
         "plan": plan,
         "goals": goals,
@@ -274,12 +280,7 @@ def plan_timeline(request, pk):
     plan = _get_plan(request, pk)
     today = timezone.localdate()
     measures = list(measures_with_risk(plan.measures.all(), today).order_by("code"))
-    goals = list(plan.goals.order_by("code"))
-    by_goal = {goal.pk: [] for goal in goals}
-    for measure in measures:
-        by_goal[measure.goal_id].append(measure)
-    for goal in goals:
-        goal.measures_list = by_goal[goal.pk]
+    goals = _goals_with_measures(plan, measures)
     slug = request.territory.slug
     svg = charts.plan_timeline(
         goals,
