@@ -21,6 +21,7 @@ from .models import (
     TaskStatus,
 )
 
+
 def _check_period(form, data):
     start, end = data.get("period_start"), data.get("period_end")
     if start and end and end < start:
