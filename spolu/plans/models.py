@@ -16,7 +16,7 @@ class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     ADOPTED = "adopted", _("Adopted")
     IN_IMPLEMENTATION = "in_implementation", _("In implementation")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("plan status", "Closed")
 
 
 class Plan(TenantModel):

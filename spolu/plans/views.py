@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from spolu.actors.models import Organisation, organisation_ids_of
@@ -266,10 +267,15 @@ def plan_next_period(request, pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            count = successor.measures.count()
             messages.success(
                 request,
-                _("The next period's plan was created with %(count)s carried-over measures.")
-                % {"count": successor.measures.count()},
+                ngettext(
+                    "The next period's plan was created with %(count)s carried-over measure.",
+                    "The next period's plan was created with %(count)s carried-over measures.",
+                    count,
+                )
+                % {"count": count},
             )
             return redirect("plans:plan-detail", territory=request.territory.slug, pk=successor.pk)
     return render(request, "plans/plan_next_period.html", {"form": form, "plan": plan})
