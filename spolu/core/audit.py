@@ -1,8 +1,13 @@
 """One audit mechanism for the project (django-auditlog): changes and reads of tenant rows."""
 
+import ast
+
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
+from django.utils.text import capfirst
+
+from .fields import ChoiceSetField
 
 
 def track(model, **options):
@@ -25,31 +30,92 @@ def entries_for_territory(territory):
     )
 
 
-def describe_changes(entry) -> list[tuple[str, str, str]]:
-    """(field label, old, new) for an entry, with choice values shown by their labels.
+def _field(model, name):
+    """The model's own field called `name`; None for reverse relations, ids and old fields."""
+    if model is None or name == "id":
+        return None
+    try:
+        field = model._meta.get_field(name)
+    except Exception:  # a field removed since the entry was written
+        return None
+    if field.auto_created and not field.concrete:
+        return None  # a reverse relation: auditlog notes it, a person cannot read it
+    return field
 
-    Done here rather than with auditlog's `changes_display_dict`, which queries the
-    database for every foreign key and would make the audit page N+1.
+
+def _choice_set(field, value) -> str:
+    # auditlog stores the list as its repr, e.g. "['preschool', 'primary']".
+    try:
+        codes = ast.literal_eval(value) if isinstance(value, str) else value
+    except (ValueError, SyntaxError):
+        return value
+    if not isinstance(codes, list | tuple):
+        return value
+    return ", ".join(str(label) for label in field.labels(codes))
+
+
+def _show(value) -> str:
+    return "" if value in (None, "None") else str(value)
+
+
+def _related_names(entries) -> dict:
+    """{(model, pk): str(object)} for every foreign key value in the entries, one query per model.
+
+    Done in bulk rather than with auditlog's `changes_display_dict`, which queries the database
+    for every foreign key of every entry and would make history pages N+1.
     """
+    wanted = {}
+    for entry in entries:
+        model = entry.content_type.model_class()
+        for name, values in (entry.changes_dict or {}).items():
+            field = _field(model, name)
+            if field is None or not field.many_to_one or not isinstance(values, list):
+                continue
+            for value in values:
+                if value not in (None, "None", ""):
+                    wanted.setdefault(field.related_model, set()).add(str(value))
+    names = {}
+    for related, pks in wanted.items():
+        manager = getattr(related, "_base_manager", related.objects)
+        for obj in manager.filter(pk__in=pks):
+            names[(related, str(obj.pk))] = str(obj)
+    return names
+
+
+def describe_changes(entry, related_names=None) -> list[tuple[str, str, str]]:
+    """(field label, old, new) for an entry, with choices and foreign keys shown by name."""
     model = entry.content_type.model_class()
+    related_names = related_names or {}
     rows = []
     for name, values in (entry.changes_dict or {}).items():
+        field = _field(model, name)
+        if field is None:
+            continue
+        label = capfirst(str(getattr(field, "verbose_name", name)))
+        if isinstance(values, dict):  # a many-to-many change
+            objects = ", ".join(str(o) for o in values.get("objects", []))
+            if values.get("operation") == "delete":
+                rows.append((label, objects, ""))
+            else:
+                rows.append((label, "", objects))
+            continue
         old, new = (list(values) + ["", ""])[:2]
-        label = name
-        if model is not None:
-            try:
-                field = model._meta.get_field(name)
-            except Exception:  # a field removed since the entry was written
-                field = None
-            if field is not None:
-                label = str(getattr(field, "verbose_name", name))
-                choices = dict(getattr(field, "flatchoices", []) or [])
-                old, new = choices.get(old, old), choices.get(new, new)
-        rows.append(
-            (
-                label,
-                "" if old in (None, "None") else str(old),
-                "" if new in (None, "None") else str(new),
-            )
-        )
+        if field.many_to_one:
+            old = related_names.get((field.related_model, str(old)), old)
+            new = related_names.get((field.related_model, str(new)), new)
+        if isinstance(field, ChoiceSetField):
+            old, new = _choice_set(field, old), _choice_set(field, new)
+        else:
+            choices = dict(getattr(field, "flatchoices", []) or [])
+            old, new = choices.get(old, old), choices.get(new, new)
+        if _show(old) == _show(new) == "":
+            continue  # an empty field of a new record says nothing
+        rows.append((label, _show(old), _show(new)))
     return rows
+
+
+def describe_entries(entries) -> None:
+    """Set `change_rows` on each entry, resolving foreign keys with one query per model."""
+    names = _related_names(entries)
+    for entry in entries:
+        entry.change_rows = describe_changes(entry, names)

@@ -982,6 +982,17 @@ def plan_timeline(
             )
         inner = "".join(parts)
         if measure_url:
+            # A transparent strip under the whole row, so a click between label and bar
+            # still follows the link.
+            inner = (
+                format_html(
+                    '<rect x="0" y="{}" width="{}" height="{}" fill="transparent"/>',
+                    y,
+                    TL_WIDTH,
+                    TL_MEASURE_ROW,
+                )
+                + inner
+            )
             out.append(
                 format_html(
                     '<a href="{}" class="measure" aria-label="{}">{}</a>',

@@ -1,8 +1,7 @@
 """Forms of the plans module."""
 
-import datetime
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
@@ -204,7 +203,7 @@ class ProgressForm(forms.ModelForm):
 
     def clean_date(self):
         date = self.cleaned_data["date"]
-        if date > datetime.date.today():
+        if date > timezone.localdate():
             raise forms.ValidationError(_("A progress update cannot be dated in the future."))
         return date
 
@@ -262,7 +261,7 @@ class TaskFilterForm(forms.Form):
         ("organisation", _("My organisation's")),
         ("all", _("All")),
     ]
-    scope = forms.ChoiceField(label=_("Show"), choices=SCOPES, required=False)
+    scope = forms.ChoiceField(label=_("Show"), choices=SCOPES, required=False, initial="all")
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from spolu.actors.models import Organisation, organisation_ids_of
 from spolu.core.access import territory_view
-from spolu.core.audit import describe_changes
+from spolu.core.audit import describe_entries
 from spolu.core.files import validate_document
 from spolu.core.forms import posted
 from spolu.core.paging import paginate
@@ -403,8 +403,7 @@ def measure_detail(request, pk):
         .select_related("actor", "content_type")
         .order_by("-timestamp")[:50]
     )
-    for entry in history:
-        entry.change_rows = describe_changes(entry)
+    describe_entries(history)
     context = {
         "measure": measure,
         "plan": measure.plan,
@@ -557,8 +556,10 @@ def indicator_detail(request, pk):
 
 def _filtered_tasks(request, form):
     today = timezone.localdate()
-    tasks = Task.objects.filter(territory=request.territory).select_related(
-        "owner_organisation", "owner_person", "measure"
+    tasks = (
+        Task.objects.filter(territory=request.territory)
+        .select_related("owner_organisation", "owner_person", "measure")
+        .prefetch_related("measure__partners")
     )
     scope_name, status = "all", ""
     if form.is_valid():
@@ -587,11 +588,9 @@ def task_list(request):
     form = TaskFilterForm(request.GET or None)
     page_obj = paginate(request, _filtered_tasks(request, form))
     today = timezone.localdate()
-    may_change = _may_change_plan(request)
-    own = set() if may_change else _own_organisation_ids(request)
     for task in page_obj:
         task.overdue = task.is_overdue(today)
-        task.may_update = may_change or task.owner_organisation_id in own
+        task.may_update = _may_update_task(request, task)
     context = {
         "form": form,
         "page_obj": page_obj,

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from spolu.core.access import network_view, territory_view
-from spolu.core.audit import describe_changes, entries_for_territory
+from spolu.core.audit import describe_entries, entries_for_territory
 from spolu.core.forms import posted as _posted
 from spolu.core.paging import paginate
 
@@ -100,8 +100,7 @@ def audit_log(request):
     if form.is_valid() and form.cleaned_data["action"]:
         entries = entries.filter(action=int(form.cleaned_data["action"]))
     page_obj = paginate(request, entries, per_page=50)
-    for entry in page_obj:
-        entry.change_rows = describe_changes(entry)
+    describe_entries(list(page_obj))
     return render(request, "territories/audit_log.html", {"form": form, "page_obj": page_obj})
 
 

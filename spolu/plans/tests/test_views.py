@@ -308,8 +308,9 @@ def test_measure_detail_query_count_is_fixed(cast, client_for, django_assert_num
     client = client_for(cast.user("a_partner"))
     # session, user, membership, measure with risk and relations, partners, own organisations,
     # tasks, progress updates, attachments, indicators, their values, related measures,
-    # carried-over successors, history, switcher
-    with django_assert_num_queries(14):
+    # carried-over successors, history and the names of the plan, goal and lead implementer
+    # it mentions (one query per related model), switcher
+    with django_assert_num_queries(17):
         assert client.get(url("measure-detail", measure.pk)).status_code == 200
 
 
@@ -363,3 +364,39 @@ def test_tasks_csv_escapes_formulas(cast, client_for):
         )
     response = client_for(cast.user("a_viewer")).get(url("task-export", "csv"))
     assert "'=HYPERLINK(1)" in response.content.decode("utf-8-sig")
+
+
+def test_history_names_organisations_and_partner_changes(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1)
+    other = make_organisation(cast.territory_a, name="Nová škola")
+    with scope(territory=cast.territory_a):
+        measure = plan.measures.get()
+    client = client_for(cast.user("a_coordinator"))
+    client.post(
+        url("measure-edit", measure.pk),
+        {
+            "goal": measure.goal_id,
+            "code": measure.code,
+            "title": measure.title,
+            "status": "planned",
+            "lead_implementer": other.pk,
+            "partners": [other.pk],
+        },
+    )
+    html = client.get(url("measure-detail", measure.pk)).content.decode()
+    history = html.split('id="history-heading"')[1]
+    assert "Lead implementer: Škola pro Plán inkluze → Nová škola" in history
+    assert "Partner organisations: — → Nová škola" in history
+    assert "plans." not in history and "ID:" not in history
+
+
+def test_task_list_offers_actions_to_those_who_may_use_them(cast, client_for):
+    _plan, ours, theirs = _partner_plan(cast)
+    with scope(territory=cast.territory_a):
+        Task.objects.create(territory=cast.territory_a, title="Náš úkol", measure=ours)
+        Task.objects.create(territory=cast.territory_a, title="Cizí úkol", measure=theirs)
+    html = client_for(cast.user("a_coordinator")).get(url("task-list")).content.decode()
+    assert html.count("Mark done") == 2
+    html = client_for(cast.user("a_partner")).get(url("task-list")).content.decode()
+    assert html.count("Mark done") == 1
+    assert html.count('Mark done<span class="visually-hidden">: Náš úkol') == 1
