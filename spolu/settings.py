@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "spolu.territories",
     "spolu.actors",
     "spolu.plans",
+    "spolu.meetings",
 ]
 
 MIDDLEWARE = [

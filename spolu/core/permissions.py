@@ -45,6 +45,12 @@ TERRITORY_ACTIONS: dict[str, frozenset[str]] = {
     "plans.change": frozenset({Role.COORDINATOR, Role.TEAM}),
     "plans.update_own": frozenset({Role.COORDINATOR, Role.TEAM, Role.PARTNER, Role.SCHOOL}),
     "plans.import": frozenset({Role.COORDINATOR, Role.TEAM}),
+    # Meetings: every member of the territory may open the meetings module, but sees only the
+    # platforms they belong to (as a person, through their organisation, or as facilitator);
+    # the coordination team sees and manages all of them, a facilitator manages their own.
+    "meetings.view": ALL_ROLES,
+    "meetings.manage": frozenset({Role.COORDINATOR, Role.TEAM}),
+    "meetings.announce": frozenset({Role.COORDINATOR, Role.TEAM}),
 }
 
 NETWORK_ACTIONS: dict[str, frozenset[str]] = {

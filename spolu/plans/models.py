@@ -260,6 +260,14 @@ class Task(TenantModel):
         related_name="tasks",
         verbose_name=_("measure"),
     )
+    decision = models.ForeignKey(
+        "meetings.Decision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("decision"),
+    )
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
