@@ -279,6 +279,9 @@ class Correction(TenantModel):
         verbose_name_plural = _("corrections")
         ordering = ["created"]
 
+    def __str__(self):
+        return self.text[:80]
+
 
 class Agreement(TenantModel):
     """An agreed procedure (e.g. when a school refers a child); its text lives in versions."""
@@ -392,3 +395,6 @@ class CalendarFeed(models.Model):
     class Meta:
         verbose_name = _("calendar feed")
         verbose_name_plural = _("calendar feeds")
+
+    def __str__(self):
+        return f"{self.user} ({self.created:%Y-%m-%d})"
