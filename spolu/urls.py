@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("spolu.territories.urls")),
     path("", include("spolu.actors.urls")),
     path("", include("spolu.plans.urls")),
+    path("", include("spolu.meetings.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -101,6 +101,38 @@ def _pk(kind):
     return lambda cast: {"pk": _plan_objects_of_a(cast)[kind]}
 
 
+def _meeting_objects_of_a(cast):
+    """A platform of A with a held meeting and an agenda item."""
+    import datetime
+
+    from django.utils import timezone
+
+    from spolu.meetings.models import AgendaItem, Meeting, Platform
+
+    with scope(territory=cast.territory_a):
+        platform, _ = Platform.objects.get_or_create(
+            territory=cast.territory_a, name="Harness platform", kind="plenary"
+        )
+        meeting = platform.meetings.first()
+        if meeting is None:
+            start = timezone.now() - datetime.timedelta(days=1)
+            meeting = Meeting.objects.create(
+                territory=cast.territory_a,
+                platform=platform,
+                starts_at=start,
+                ends_at=start + datetime.timedelta(hours=1),
+                status="held",
+            )
+        item, _ = AgendaItem.objects.get_or_create(
+            territory=cast.territory_a, meeting=meeting, kind="topic", title="Harness item"
+        )
+    return {"platform": platform.pk, "meeting": meeting.pk, "item": item.pk}
+
+
+def _m(kind, **extra):
+    return lambda cast: {"pk": _meeting_objects_of_a(cast)[kind], **extra}
+
+
 # URL name -> how to fill its keyword arguments with objects of territory A / network A.
 SAMPLE_KWARGS = {
     "territories:home": lambda cast: {},
@@ -150,6 +182,28 @@ SAMPLE_KWARGS = {
     "plans:task-edit": _pk("task"),
     "plans:task-status": _pk("task"),
     "plans:our-measures": lambda cast: {},
+    "meetings:platform-list": lambda cast: {},
+    "meetings:platform-add": lambda cast: {},
+    "meetings:platform-detail": _m("platform"),
+    "meetings:platform-edit": _m("platform"),
+    "meetings:platform-generate": _m("platform"),
+    "meetings:topic-add": _m("platform"),
+    "meetings:meeting-add": _m("platform"),
+    "meetings:meeting-detail": _m("meeting"),
+    "meetings:meeting-edit": _m("meeting"),
+    "meetings:meeting-cancel": _m("meeting"),
+    "meetings:meeting-invite": _m("meeting"),
+    "meetings:meeting-respond": _m("meeting"),
+    "meetings:meeting-close": _m("meeting"),
+    "meetings:meeting-approve": _m("meeting"),
+    "meetings:correction-add": _m("meeting"),
+    "meetings:minutes": _m("meeting", fmt="docx"),
+    "meetings:attendance": _m("meeting"),
+    "meetings:decision-add": _m("meeting"),
+    "meetings:agenda-add": _m("meeting"),
+    "meetings:agenda-edit": _m("item"),
+    "meetings:agenda-move": _m("item"),
+    "meetings:agenda-remove": _m("item"),
 }
 
 # The member of A used as the control for each URL (must reach it: 200, 302 or 405).
