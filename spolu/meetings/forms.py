@@ -75,7 +75,6 @@ class PlatformForm(forms.ModelForm):
         self.fields["member_organisations"].queryset = organisations
         self.fields["facilitator"].queryset = people
         self.fields["member_people"].queryset = people
-        self.fields["default_online_link"].assume_scheme = "https"
         if self.instance.pk:
             self.initial.update(recurrence.parse_rule(self.instance.recurrence))
             self.initial.setdefault(
@@ -100,6 +99,8 @@ class PlatformForm(forms.ModelForm):
 
 
 class MeetingForm(forms.ModelForm):
+    online_link = forms.URLField(label=_("Online link"), required=False, assume_scheme="https")
+
     class Meta:
         model = Meeting
         fields = ["title", "starts_at", "ends_at", "place", "online_link"]
