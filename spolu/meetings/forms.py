@@ -13,6 +13,9 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 
 
 class PlatformForm(forms.ModelForm):
+    default_online_link = forms.URLField(
+        label=_("Usual online link"), required=False, assume_scheme="https"
+    )
     organiser = SafeModelChoiceField(
         queryset=Organisation.objects, label=_("Organiser"), required=False
     )

@@ -124,6 +124,14 @@ def calendar_of(events, *, method: str | None = None) -> Calendar:
     return calendar
 
 
+def _sender_address() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def _itip_method(meeting) -> str:
+    return "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
+
+
 def meeting_ics(meeting) -> bytes:
     """The invitation file: METHOD:REQUEST, or METHOD:CANCEL once the meeting is cancelled."""
     event = meeting_event(meeting)
@@ -131,14 +139,6 @@ def meeting_ics(meeting) -> bytes:
     # sending address, the answer links in the e-mail are what records them in Spolu.
     event.add("organizer", f"mailto:{_sender_address()}", parameters={"CN": "Spolu"})
     return calendar_of([event], method=_itip_method(meeting)).to_ical()
-
-
-def _sender_address() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-
-
-def _itip_method(meeting) -> str:
-    return "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
 
 
 def invitees(meeting) -> list[Person]:
@@ -196,9 +196,7 @@ def do_send_invitations(meeting, *, acting_user) -> int:
             _("Nobody can be invited: no member of the platform has an e-mail address."),
             code="no_invitees",
         )
-    answered = set(
-        Attendance.objects.filter(meeting=meeting).values_list("person_id", flat=True)
-    )
+    answered = set(Attendance.objects.filter(meeting=meeting).values_list("person_id", flat=True))
     # One audit entry (the meeting's invitations_sent_at) stands for the whole send;
     # ignore_conflicts keeps an answer recorded by a concurrent request.
     Attendance.objects.bulk_create(

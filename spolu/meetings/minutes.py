@@ -144,6 +144,7 @@ class Block:
     ordered: bool = False
     number: int = 0  # the position of an item in an ordered list
     quote: bool = False
+    starts_list: bool = False  # the first item of a new list (not a nested one)
 
     @property
     def text(self) -> str:
@@ -169,6 +170,7 @@ class _BlockParser(HTMLParser):
         self.bold = self.italic = self.underline = 0
         self.href = ""
         self.link_runs = 0
+        self.new_list = False
 
     def handle_starttag(self, tag, attrs):
         if tag in ("p", "h3", "h4"):
@@ -183,6 +185,7 @@ class _BlockParser(HTMLParser):
             self.contexts.append(("li", max(len(self.lists), 1), ordered, number))
         elif tag in ("ul", "ol"):
             self.flush()
+            self.new_list = self.new_list or not self.lists
             self.lists.append([tag == "ol", 0])
         elif tag == "blockquote":
             self.flush()
@@ -261,7 +264,12 @@ class _BlockParser(HTMLParser):
             cleaned.pop()
         if cleaned:
             cleaned[-1].text = cleaned[-1].text.rstrip(" \n")
-        self.blocks.append(Block(kind, cleaned, level, ordered, number, bool(self.quote)))
+        starts_list = kind == "li" and self.new_list
+        if kind == "li":
+            self.new_list = False
+        self.blocks.append(
+            Block(kind, cleaned, level, ordered, number, bool(self.quote), starts_list)
+        )
 
     def close(self):
         super().close()
@@ -294,7 +302,8 @@ def minutes_text(html: str) -> str:
     lines = []
     previous = None
     for block in minutes_blocks(html):
-        if previous is not None and not (previous.kind == "li" and block.kind == "li"):
+        in_list = previous is not None and previous.kind == block.kind == "li"
+        if previous is not None and not (in_list and not block.starts_list):
             lines.append("")
         lines.append(_block_line(block))
         previous = block
@@ -551,13 +560,13 @@ def _add_block(word, block: Block) -> None:
         paragraph = word.add_paragraph(style="Quote" if block.quote else None)
     for run in block.runs:
         for index, line in enumerate(run.text.split("\n")):
-            added = paragraph.add_run(line)
             if index:
-                added.add_break_before = None  # keep python-docx from guessing
-                added._r.addprevious(OxmlElement("w:br"))
-            added.bold = run.bold or None
-            added.italic = run.italic or None
-            added.underline = run.underline or None
+                paragraph.add_run().add_break()
+            if line:
+                added = paragraph.add_run(line)
+                added.bold = run.bold or None
+                added.italic = run.italic or None
+                added.underline = run.underline or None
 
 
 def _docx(document: MinutesDocument) -> bytes:
@@ -627,8 +636,11 @@ def _docx(document: MinutesDocument) -> bytes:
 
 
 def _task_text(task: TaskLine) -> str:
-    details = [task.owner, _("due %(date)s") % {"date": task.due} if task.due else "", task.status]
-    return f"{_('Task')}: {task.title} ({', '.join(part for part in details if part)})"
+    details = ", ".join(
+        part for part in (task.owner, _("due %(date)s") % {"date": task.due} if task.due else "")
+        if part
+    )
+    return f"{_('Task')}: {task.title}" + (f" ({details})" if details else "") + f" – {task.status}"
 
 
 def minutes_docx(meeting: Meeting) -> bytes:
@@ -714,7 +726,7 @@ def do_send_minutes(meeting: Meeting, *, acting_user) -> int:
     if not recipients:
         return 0
     logger.info(
-        "Minutes of meeting %s sent to %d people by user %s",
+        "Minutes of meeting %s to be sent to %d people (user %s)",
         meeting.pk,
         len(recipients),
         getattr(acting_user, "pk", None),
