@@ -229,9 +229,7 @@ class _BlockParser(HTMLParser):
     def handle_data(self, data):
         text = SPACES.sub(" ", data)
         if text:
-            self.runs.append(
-                Run(text, bool(self.bold), bool(self.italic), bool(self.underline))
-            )
+            self.runs.append(Run(text, bool(self.bold), bool(self.italic), bool(self.underline)))
 
     def _end_link(self):
         # Plain text cannot link: the address follows the link's words, unless it is them.
@@ -363,11 +361,19 @@ class MinutesDocument:
     territory_name: str
     facts: list[tuple[str, str]]
     status: str
+    status_note: str
     attendance: list[AttendanceGroup]
     items: list[ItemSection]
     other_decisions: list[DecisionLine]
     corrections: list[CorrectionLine]
     generated_on: str
+
+
+def _status_notes():
+    return {
+        MeetingStatus.HELD: _("The meeting was held; the minutes await approval."),
+        MeetingStatus.APPROVED: _("These minutes were approved."),
+    }
 
 
 ATTENDANCE_GROUPS = [AttendanceStatus.PRESENT, AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT]
@@ -482,6 +488,7 @@ def minutes_document(meeting: Meeting) -> MinutesDocument:
         territory_name=meeting.territory.name,
         facts=[(str(label), str(value)) for label, value in facts if value],
         status=meeting.status,
+        status_note=str(_status_notes().get(meeting.status, "")),
         attendance=[groups[status] for status in ATTENDANCE_GROUPS]
         + ([unrecorded] if unrecorded.people else []),
         items=list(sections.values()),
@@ -592,6 +599,9 @@ def _docx(document: MinutesDocument) -> bytes:
         cells[1].text = _xml(value)
         cells[0].paragraphs[0].runs[0].bold = True
 
+    if document.status_note:
+        word.add_paragraph().add_run(document.status_note).bold = True
+
     word.add_heading(_("Attendance"), level=1)
     for group in document.attendance:
         paragraph = word.add_paragraph()
@@ -637,7 +647,8 @@ def _docx(document: MinutesDocument) -> bytes:
 
 def _task_text(task: TaskLine) -> str:
     details = ", ".join(
-        part for part in (task.owner, _("due %(date)s") % {"date": task.due} if task.due else "")
+        part
+        for part in (task.owner, _("due %(date)s") % {"date": task.due} if task.due else "")
         if part
     )
     return f"{_('Task')}: {task.title}" + (f" ({details})" if details else "") + f" – {task.status}"
@@ -674,9 +685,7 @@ def _send_minutes(meeting_pk: int, territory_id: int, recipients: list[str]) -> 
             attachments.append((minutes_filename(meeting, "pdf"), _pdf(document), PDF_CONTENT_TYPE))
         except ExportUnavailable as error:
             logger.warning("Minutes of meeting %s sent without the PDF: %s", meeting_pk, error)
-        attachments.append(
-            (minutes_filename(meeting, "docx"), _docx(document), DOCX_CONTENT_TYPE)
-        )
+        attachments.append((minutes_filename(meeting, "docx"), _docx(document), DOCX_CONTENT_TYPE))
         path = reverse(
             "meetings:meeting-detail", kwargs={"territory": territory.slug, "pk": meeting.pk}
         )
@@ -732,7 +741,5 @@ def do_send_minutes(meeting: Meeting, *, acting_user) -> int:
         getattr(acting_user, "pk", None),
     )
     territory_id = meeting.territory_id
-    transaction.on_commit(
-        lambda: _send_minutes(meeting.pk, territory_id, recipients), robust=True
-    )
+    transaction.on_commit(lambda: _send_minutes(meeting.pk, territory_id, recipients), robust=True)
     return len(recipients)

@@ -7,7 +7,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.html import linebreaks
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,6 +29,7 @@ from .forms import (
     PlatformForm,
     TopicForm,
 )
+from .minutes import sanitize_minutes
 from .models import (
     AgendaItem,
     AgendaKind,
@@ -236,6 +236,9 @@ def meeting_detail(request, pk):
         by_item.setdefault(decision.agenda_item_id, []).append(decision)
     for item in items:
         item.decision_list = by_item.get(item.pk, [])
+        # Stored minutes were cleaned when saved; cleaning again here guards the page even
+        # against rows written some other way.
+        item.minutes_safe = sanitize_minutes(item.minutes) if item.minutes else ""
     me = _my_person(request)
     mine = next((a for a in attendances if me and a.person_id == me.pk), None)
     today = timezone.localdate()
@@ -382,19 +385,16 @@ def minutes_download(request, pk, fmt):
     meeting = get_meeting(request, pk)
     if meeting.status not in (MeetingStatus.HELD, MeetingStatus.APPROVED):
         raise Http404
-    content_types = {
-        "pdf": "application/pdf",
-        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    }
     try:
-        content = minutes.minutes_pdf(meeting) if fmt == "pdf" else minutes.minutes_docx(meeting)
-    except Exception as exc:  # PDF without Pango on this server
-        if fmt != "pdf":
-            raise
+        if fmt == "pdf":
+            content, content_type = minutes.minutes_pdf(meeting), minutes.PDF_CONTENT_TYPE
+        else:
+            content, content_type = minutes.minutes_docx(meeting), minutes.DOCX_CONTENT_TYPE
+    except minutes.ExportUnavailable as exc:
         messages.error(request, str(exc))
         return _meeting_url(request, meeting)
-    response = HttpResponse(content, content_type=content_types[fmt])
-    name = f"{slugify(meeting.platform.name)[:50]}-{meeting.starts_at:%Y-%m-%d}.{fmt}"
+    response = HttpResponse(content, content_type=content_type)
+    name = minutes.minutes_filename(meeting, fmt)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -242,3 +242,23 @@ def test_meeting_page_query_count_is_fixed(cast, client_for, django_assert_num_q
     client = client_for(cast.user("a_coordinator"))
     with django_assert_num_queries(16):
         assert client.get(url("meeting-detail", meeting.pk)).status_code == 200
+
+
+def test_a_script_stored_in_minutes_is_never_markup_on_the_page(cast, client_for):
+    platform = make_platform(cast.territory_a)
+    meeting = make_meeting(platform, status=MeetingStatus.HELD)
+    with scope(territory=cast.territory_a):
+        AgendaItem.objects.create(
+            territory=cast.territory_a,
+            meeting=meeting,
+            kind="topic",
+            title="Téma",
+            minutes="<p>Text</p><script>alert('x')</script><img src=x onerror=alert(1)>",
+        )
+    client = client_for(cast.user("a_coordinator"))
+    html = client.get(url("meeting-detail", meeting.pk)).content.decode()
+    agenda = html.split('id="agenda-heading"')[1]
+    assert "<p>Text</p>" in agenda
+    assert "<script" not in agenda and "onerror" not in agenda
+    docx = client.get(url("minutes", meeting.pk, "docx"))
+    assert docx.status_code == 200 and docx.content.startswith(b"PK")
