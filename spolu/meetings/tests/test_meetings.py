@@ -262,3 +262,18 @@ def test_a_script_stored_in_minutes_is_never_markup_on_the_page(cast, client_for
     assert "<script" not in agenda and "onerror" not in agenda
     docx = client.get(url("minutes", meeting.pk, "docx"))
     assert docx.status_code == 200 and docx.content.startswith(b"PK")
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_platform_page_query_count_is_fixed(cast, client_for, django_assert_num_queries, size):
+    platform, school, _partner = member_setup(cast)
+    start = timezone.now() - datetime.timedelta(days=400)
+    for i in range(size):
+        make_meeting(platform, starts_at=start + datetime.timedelta(days=30 * i), status="held")
+    client = client_for(cast.user("a_coordinator"))
+    # session, user, membership, platform, organisations, people, upcoming, past, topics,
+    # the cooperation report (5), switcher
+    with django_assert_num_queries(15):
+        response = client.get(url("platform-detail", platform.pk))
+    assert response.status_code == 200
+    assert "Is cooperation real?" in response.content.decode()
