@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import notices, views
 
 app_name = "meetings"
 
@@ -30,3 +30,6 @@ urlpatterns = [
     path(T + "agenda/<int:pk>/move/", views.agenda_move, name="agenda-move"),
     path(T + "agenda/<int:pk>/remove/", views.agenda_remove, name="agenda-remove"),
 ]
+
+# Agreements and announcements live in their own module.
+urlpatterns += notices.urlpatterns

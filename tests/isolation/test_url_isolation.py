@@ -24,6 +24,7 @@ NON_TENANT = {
     "admin:": "technical administration: staff only, Django's own permissions",
     "account_": "allauth: login, logout, password reset (the user's own account)",
     "mfa_": "allauth: the user's own two-factor authentication",
+    "calendar:": "the user's own calendar feed (secret, revocable token) and its settings",
 }
 
 OUTSIDERS = ["b_coordinator", "b_caseworker", "b_advisor", "nobody"]
@@ -126,7 +127,25 @@ def _meeting_objects_of_a(cast):
         item, _ = AgendaItem.objects.get_or_create(
             territory=cast.territory_a, meeting=meeting, kind="topic", title="Harness item"
         )
-    return {"platform": platform.pk, "meeting": meeting.pk, "item": item.pk}
+        from spolu.meetings.models import Agreement, AgreementVersion
+
+        agreement, created = Agreement.objects.get_or_create(
+            territory=cast.territory_a, platform=platform, title="Harness agreement"
+        )
+        if created:
+            AgreementVersion.objects.create(
+                territory=cast.territory_a,
+                agreement=agreement,
+                number=1,
+                text="Text",
+                effective_from=timezone.localdate(),
+            )
+    return {
+        "platform": platform.pk,
+        "meeting": meeting.pk,
+        "item": item.pk,
+        "agreement": agreement.pk,
+    }
 
 
 def _m(kind, **extra):
@@ -204,6 +223,12 @@ SAMPLE_KWARGS = {
     "meetings:agenda-edit": _m("item"),
     "meetings:agenda-move": _m("item"),
     "meetings:agenda-remove": _m("item"),
+    "meetings:agreement-list": lambda cast: {},
+    "meetings:agreement-add": lambda cast: {},
+    "meetings:agreement-detail": _m("agreement"),
+    "meetings:agreement-version-add": _m("agreement"),
+    "meetings:announcement-list": lambda cast: {},
+    "meetings:announcement-add": lambda cast: {},
 }
 
 # The member of A used as the control for each URL (must reach it: 200, 302 or 405).
