@@ -1,11 +1,12 @@
 """Forms of the actor registry: editing, filtering and uploading."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelMultipleChoiceField
 
-from spolu.territories.models import Territory
+from spolu.territories.models import Membership, Territory
 
 from .models import EducationLevel, Organisation, OrganisationKind, Person, Position
 
@@ -50,6 +51,26 @@ class OrganisationForm(forms.ModelForm):
         hidden = ["regon", "rspo"] if country == "CZ" else ["ico", "red_izo", "izo"]
         for name in hidden:
             del self.fields[name]
+        self.territory = territory
+
+    def _unique_identifier(self, name, label):
+        value = self.cleaned_data.get(name, "").strip()
+        if value:
+            clash = Organisation.objects.filter(territory=self.territory, **{name: value}).exclude(
+                pk=self.instance.pk
+            )
+            if clash.exists():
+                raise forms.ValidationError(
+                    _("Another organisation of this territory has this %(label)s.")
+                    % {"label": label}
+                )
+        return value
+
+    def clean_red_izo(self):
+        return self._unique_identifier("red_izo", "RED_IZO")
+
+    def clean_rspo(self):
+        return self._unique_identifier("rspo", _("RSPO number"))
 
 
 class PersonForm(forms.ModelForm):
@@ -77,10 +98,43 @@ class PersonForm(forms.ModelForm):
             "left_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, organisations, **kwargs):
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(),
+        label=_("User account"),
+        required=False,
+        help_text=_(
+            "Linking a member's account to this person lets them edit their organisation "
+            "and update the measures it implements."
+        ),
+    )
+
+    def __init__(self, *args, organisations, territory=None, may_link_user=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisations"].queryset = organisations
         self.fields["organisations"].help_text = _("Hold Ctrl (or Cmd) to choose more than one.")
+        if may_link_user and territory is not None:
+            # Members of the territory whose account is not yet linked to another person.
+            taken = Person.objects.filter(territory=territory, user__isnull=False).exclude(
+                pk=self.instance.pk
+            )
+            members = Membership.objects.filter(territory=territory).values("user")
+            self.fields["user"].queryset = (
+                get_user_model()
+                .objects.filter(pk__in=members)
+                .exclude(pk__in=taken.values("user"))
+                .order_by("full_name", "email")
+            )
+            self.fields["user"].label_from_instance = lambda u: (
+                f"{u.full_name} ({u.email})" if u.full_name else u.email
+            )
+            self.initial.setdefault("user", self.instance.user_id)
+        else:
+            del self.fields["user"]
+
+    def save(self, commit=True):
+        if "user" in self.fields:
+            self.instance.user = self.cleaned_data.get("user")
+        return super().save(commit=commit)
 
 
 ACTIVE_CHOICES = [

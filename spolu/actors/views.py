@@ -11,10 +11,13 @@ from django.utils.translation import gettext as _
 
 from spolu.core.access import territory_view
 from spolu.core.fields import fold
+from spolu.core.forms import int_param
 from spolu.core.forms import posted as _posted
 from spolu.core.paging import paginate
 from spolu.core.permissions import role_can
 from spolu.core.uploads import preview_then_apply
+from spolu.meetings.access import visible_platforms
+from spolu.plans.models import Measure, PlanStatus
 
 from . import contacts, registers, services
 from .forms import (
@@ -60,7 +63,7 @@ def _get_organisation(request, pk, *, write=False) -> Organisation:
 
 def _get_person(request, pk, *, write=False) -> Person:
     person = get_object_or_404(
-        Person.objects.prefetch_related(
+        Person.objects.select_related("user").prefetch_related(
             Prefetch("organisations", queryset=Organisation.objects.order_by("name"))
         ),
         territory=request.territory,
@@ -159,8 +162,19 @@ def organisation_detail(request, pk):
     people = Person.objects.filter(
         territory=request.territory, organisations=organisation
     ).order_by("has_left", "full_name")
+    measures = (
+        Measure.objects.filter(Q(lead_implementer=organisation) | Q(partners=organisation))
+        .exclude(plan__status=PlanStatus.CLOSED)
+        .select_related("plan", "lead_implementer")
+        .distinct()
+        .order_by("plan__period_start", "code")
+    )
     context = {
         "organisation": organisation,
+        "measures": list(measures),
+        "platforms": list(
+            visible_platforms(request).filter(member_organisations=organisation).order_by("name")
+        ),
         "people": list(people),
         "may_change": _may_change(request, [organisation.pk]),
         "map_data": {
@@ -270,14 +284,26 @@ def _person_form(request, person, *, created: bool):
     if allowed is not None:
         choices = choices.filter(pk__in=allowed)
     initial = {}
-    if created and request.GET.get("organisation", "").isdigit():
-        initial["organisations"] = [int(request.GET["organisation"])]
-    form = PersonForm(_posted(request)[0], instance=person, organisations=choices, initial=initial)
+    organisation_id = int_param(request.GET, "organisation")
+    if created and organisation_id:
+        initial["organisations"] = [organisation_id]
+    form = PersonForm(
+        _posted(request)[0],
+        instance=person,
+        organisations=choices,
+        initial=initial,
+        territory=request.territory,
+        may_link_user=role_can(request.role, "actors.change"),
+    )
     if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["organisations"])
+        if allowed is not None and person.pk:
+            # A partner sees only their own organisations: the person's other ones stay.
+            chosen += [o for o in person.organisations.all() if o.pk not in allowed]
         try:
             person = services.do_save_person(
                 form.save(commit=False),
-                organisations=form.cleaned_data["organisations"],
+                organisations=chosen,
                 acting_user=request.user,
                 allowed_organisation_ids=allowed,
             )

@@ -14,6 +14,14 @@ def posted(request):
     return None, None
 
 
+def int_param(params, name):
+    """A positive integer from GET/POST parameters, or None ("²" and "-1" are not numbers)."""
+    value = params.get(name, "")
+    if value.isascii() and value.isdecimal() and len(value) < 12:
+        return int(value)
+    return None
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 

@@ -1,6 +1,7 @@
 """Forms of the plans module."""
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
@@ -25,6 +26,12 @@ def _check_period(form, data):
     start, end = data.get("period_start"), data.get("period_end")
     if start and end and end < start:
         form.add_error("period_end", _("The period cannot end before it starts."))
+    for name in ("period_start", "period_end"):
+        value = data.get(name)
+        if value and not (1990 <= value.year <= 2100):
+            form.add_error(name, _("Enter a year between 1990 and 2100."))
+    if start and end and (end - start).days > 366 * 15:
+        form.add_error("period_end", _("A plan's period cannot be longer than 15 years."))
     return data
 
 
@@ -44,7 +51,7 @@ class PlanForm(forms.ModelForm):
     def __init__(self, *args, territory, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["coordinator"].queryset = Person.objects.filter(
-            territory=territory, has_left=False
+            Q(has_left=False) | Q(pk=self.instance.coordinator_id), territory=territory
         ).order_by("full_name")
 
     def clean(self):
@@ -149,14 +156,22 @@ class MeasureForm(forms.ModelForm):
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
-        organisations = Organisation.objects.filter(
-            territory_id=plan.territory_id, active=True
-        ).order_by("name")
+        # Closed organisations and people who left are not offered, unless the measure
+        # already names them: editing another field must not silently drop them.
+        current = (
+            list(self.instance.partners.values_list("pk", flat=True)) if self.instance.pk else []
+        )
+        organisations = Organisation.objects.filter(territory_id=plan.territory_id)
         self.fields["goal"].queryset = plan.goals.order_by("code")
-        self.fields["lead_implementer"].queryset = organisations
-        self.fields["partners"].queryset = organisations
+        self.fields["lead_implementer"].queryset = organisations.filter(
+            Q(active=True) | Q(pk=self.instance.lead_implementer_id)
+        ).order_by("name")
+        self.fields["partners"].queryset = organisations.filter(
+            Q(active=True) | Q(pk__in=current)
+        ).order_by("name")
         self.fields["responsible"].queryset = Person.objects.filter(
-            territory_id=plan.territory_id, has_left=False
+            Q(has_left=False) | Q(pk=self.instance.responsible_id),
+            territory_id=plan.territory_id,
         ).order_by("full_name")
         self.fields["related"].queryset = (
             Measure.objects.filter(territory_id=plan.territory_id)
@@ -182,7 +197,14 @@ class MeasureForm(forms.ModelForm):
             self.add_error("end", _("The measure cannot end before it starts."))
         for name in ("start", "end"):
             value = data.get(name)
-            if value and not (self.plan.period_start <= value <= self.plan.period_end):
+            # Only a new or changed date must lie in the period: a plan whose period was
+            # shortened keeps its measures editable.
+            unchanged = self.instance.pk and getattr(self.instance, name) == value
+            if (
+                value
+                and not unchanged
+                and not (self.plan.period_start <= value <= self.plan.period_end)
+            ):
                 self.add_error(name, _("The date lies outside the plan's period."))
         if data.get("budget_amount") is not None and not data.get("budget_currency"):
             self.add_error("budget_currency", _("Choose the currency of the budget."))
@@ -232,17 +254,18 @@ class TaskForm(forms.ModelForm):
 
     def __init__(self, *args, territory, organisations=None, measures=None, **kwargs):
         super().__init__(*args, **kwargs)
+        instance = self.instance
         self.fields["owner_organisation"].queryset = organisations or Organisation.objects.filter(
-            territory=territory, active=True
+            Q(active=True) | Q(pk=instance.owner_organisation_id), territory=territory
         ).order_by("name")
         self.fields["owner_person"].queryset = Person.objects.filter(
-            territory=territory, has_left=False
+            Q(has_left=False) | Q(pk=instance.owner_person_id), territory=territory
         ).order_by("full_name")
         self.fields["measure"].queryset = (
             measures
             if measures is not None
             else Measure.objects.filter(territory=territory)
-            .exclude(plan__status="closed")
+            .filter(~Q(plan__status="closed") | Q(pk=instance.measure_id))
             .order_by("code")
         )
 

@@ -129,6 +129,12 @@ def do_start_next_period(
     tasks move along with it.
     """
     carry_over = list(carry_over)
+    # Locked so that a double click cannot create two successors.
+    Plan.objects.select_for_update().filter(pk=plan.pk).first()
+    if plan.status == PlanStatus.DRAFT:
+        raise ValidationError(_("A draft plan has no next period yet; adopt it first."))
+    if plan.successors.exists():
+        raise ValidationError(_("The next period's plan has already been started."))
     if any(m.plan_id != plan.pk for m in carry_over):
         raise ValidationError(_("Choose measures of this plan."))
     if any(m.status in FINISHED_MEASURE_STATUSES for m in carry_over):

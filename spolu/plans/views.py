@@ -17,7 +17,7 @@ from spolu.actors.models import Organisation, organisation_ids_of
 from spolu.core.access import territory_view
 from spolu.core.audit import describe_entries
 from spolu.core.files import validate_document
-from spolu.core.forms import posted
+from spolu.core.forms import int_param, posted
 from spolu.core.paging import paginate
 from spolu.core.permissions import role_can
 from spolu.core.uploads import preview_then_apply
@@ -335,8 +335,8 @@ def goal_edit(request, pk):
 
 def _measure_form(request, plan, measure, *, created):
     initial = {}
-    if created and request.GET.get("goal", "").isdigit():
-        initial["goal"] = int(request.GET["goal"])
+    if created and int_param(request.GET, "goal"):
+        initial["goal"] = int_param(request.GET, "goal")
     form = MeasureForm(posted(request)[0], instance=measure, plan=plan, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -489,8 +489,8 @@ def indicator_add(request, pk):
     plan = _get_plan(request, pk)
     _refuse_closed(plan)
     initial = {}
-    if request.GET.get("measure", "").isdigit():
-        initial["measure"] = int(request.GET["measure"])
+    if int_param(request.GET, "measure"):
+        initial["measure"] = int_param(request.GET, "measure")
     indicator = Indicator(territory=request.territory, plan=plan)
     form = IndicatorForm(posted(request)[0], instance=indicator, plan=plan, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -623,8 +623,8 @@ def _task_form(request, task, *, created):
             .order_by("code")
         )
     initial = {}
-    if created and request.GET.get("measure", "").isdigit():
-        initial["measure"] = int(request.GET["measure"])
+    if created and int_param(request.GET, "measure"):
+        initial["measure"] = int_param(request.GET, "measure")
     form = TaskForm(
         posted(request)[0],
         instance=task,
@@ -663,6 +663,8 @@ def _get_task(request, pk) -> Task:
     )
     if not _may_update_task(request, task):
         raise PermissionDenied
+    if task.measure is not None and not task.measure.plan.is_editable:
+        raise PermissionDenied  # the plan is closed: its tasks are history
     return task
 
 
@@ -709,11 +711,13 @@ def our_measures(request):
     )
     tasks = list(
         Task.objects.filter(owner_organisation__in=own, status=TaskStatus.OPEN)
-        .select_related("measure", "owner_organisation")
+        .select_related("measure__plan", "owner_organisation", "owner_person")
+        .prefetch_related("measure__partners")
         .order_by("due", "pk")[:50]
     )
     for task in tasks:
         task.overdue = task.is_overdue(today)
+        task.may_update = _may_update_task(request, task)
     context = {
         "organisations": list(Organisation.objects.filter(pk__in=own).order_by("name")),
         "page_obj": paginate(request, measures),

@@ -186,3 +186,53 @@ def test_marking_a_person_as_left_keeps_them_in_history(cast, client_for):
     assert person.has_left and person.left_on is not None
     updates = LogEntry.objects.get_for_object(person).filter(action=LogEntry.Action.UPDATE)
     assert any("has_left" in entry.changes_dict for entry in updates)
+
+
+def test_coordinator_links_a_member_account_to_a_person(cast, client_for):
+    ngo = make_organisation(cast.territory_a, name="Naše NGO", kind="ngo")
+    person = make_person(cast.territory_a, full_name="Partnerka", organisations=[ngo])
+    client = client_for(cast.user("a_coordinator"))
+    form = client.get(url("person-edit", person.pk)).content.decode()
+    assert "a-partner@example.org" in form and "b-partner@example.org" not in form
+    client.post(
+        url("person-edit", person.pk),
+        {
+            "full_name": "Partnerka",
+            "position": "head",
+            "organisations": [ngo.pk],
+            "user": cast.user("a_partner").pk,
+        },
+    )
+    person.refresh_from_db()
+    assert person.user == cast.user("a_partner")
+    # The partner now edits the NGO.
+    partner = client_for(cast.user("a_partner"))
+    assert partner.get(url("organisation-edit", ngo.pk)).status_code == 200
+    assert 'name="user"' not in partner.get(url("person-edit", person.pk)).content.decode()
+
+
+def test_partner_edit_keeps_the_persons_other_organisations(cast, client_for):
+    own = make_organisation(cast.territory_a, name="Naše NGO", kind="ngo")
+    school = make_organisation(cast.territory_a, name="Škola")
+    _partner_of(cast, own)
+    shared = make_person(cast.territory_a, full_name="Sdílená", organisations=[own, school])
+    client_for(cast.user("a_partner")).post(
+        url("person-edit", shared.pk),
+        {"full_name": "Sdílená Nová", "position": "head", "organisations": [own.pk]},
+    )
+    with scope(territory=cast.territory_a):
+        assert set(Person.objects.get(pk=shared.pk).organisations.all()) == {own, school}
+
+
+def test_duplicate_red_izo_is_a_field_error(cast, client_for):
+    make_organisation(cast.territory_a, name="První", red_izo="600000001")
+    response = client_for(cast.user("a_team")).post(
+        url("organisation-add"), {**VALID, "red_izo": "600000001"}
+    )
+    assert response.status_code == 200
+    assert "Another organisation of this territory has this RED_IZO." in response.content.decode()
+
+
+def test_odd_digits_in_parameters_do_not_break_pages(cast, client_for):
+    client = client_for(cast.user("a_team"))
+    assert client.get(url("person-add") + "?organisation=²").status_code == 200

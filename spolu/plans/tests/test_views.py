@@ -400,3 +400,42 @@ def test_task_list_offers_actions_to_those_who_may_use_them(cast, client_for):
     html = client_for(cast.user("a_partner")).get(url("task-list")).content.decode()
     assert html.count("Mark done") == 1
     assert html.count('Mark done<span class="visually-hidden">: Náš úkol') == 1
+
+
+def test_editing_a_measure_keeps_a_closed_lead_implementer(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1)
+    with scope(territory=cast.territory_a):
+        measure = plan.measures.get()
+        measure.lead_implementer.active = False
+        measure.lead_implementer.save()
+    client = client_for(cast.user("a_team"))
+    form = client.get(url("measure-edit", measure.pk)).content.decode()
+    assert f'<option value="{measure.lead_implementer_id}" selected>' in form
+
+
+def test_next_period_cannot_be_started_twice(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1, status="in_implementation")
+    client = client_for(cast.user("a_coordinator"))
+    data = {"title": "Další", "period_start": "2028-01-01", "period_end": "2030-12-31"}
+    client.post(url("plan-next-period", plan.pk), data)
+    again = client.post(url("plan-next-period", plan.pk), data)
+    assert "already been started" in again.content.decode()
+    with scope(territory=cast.territory_a):
+        assert Plan.objects.filter(predecessor=plan).count() == 1
+
+
+def test_far_future_period_is_refused(cast, client_for):
+    response = client_for(cast.user("a_coordinator")).post(
+        url("plan-add"), {"title": "X", "period_start": "2025-01-01", "period_end": "9999-12-31"}
+    )
+    assert "Enter a year between 1990 and 2100." in response.content.decode()
+
+
+def test_tasks_of_a_closed_plan_are_history(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1, status="closed")
+    with scope(territory=cast.territory_a):
+        task = Task.objects.create(
+            territory=cast.territory_a, title="Old", measure=plan.measures.get()
+        )
+    response = client_for(cast.user("a_team")).post(url("task-status", task.pk), {"status": "done"})
+    assert response.status_code == 403

@@ -21,7 +21,10 @@
       wrap.appendChild(document.createElement("br"));
       wrap.appendChild(document.createTextNode(point.kind));
       marker.bindPopup(wrap);
-      marker.bindTooltip(point.name);
+      // A DOM node, not a string: Leaflet puts strings into innerHTML.
+      var label = document.createElement("span");
+      label.textContent = point.name;
+      marker.bindTooltip(label);
       marker.addTo(map);
       bounds.push([point.lat, point.lon]);
     });
