@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -145,8 +145,9 @@ def invitees(meeting) -> list[Person]:
     """Who gets the invitation: member people, people of member organisations, facilitator.
 
     People who left or have no e-mail are skipped; one person per e-mail address (the same
-    person is often both a member and staff of a member organisation). Each person carries
-    `invited_organisations`: their organisations that are members of the platform.
+    person is often recorded twice, as a member and as staff of a member organisation).
+    Each person carries `invited_organisations`: their organisations that are members of the
+    platform.
     """
     platform = meeting.platform
     member_organisations = Organisation.objects.filter(platforms=platform)
@@ -159,7 +160,8 @@ def invitees(meeting) -> list[Person]:
             | Q(pk=platform.facilitator_id)
         )
         .distinct()
-        .order_by("full_name", "pk")
+        # Of two rows with one address, keep one with an account: only they can answer.
+        .order_by(F("user").asc(nulls_last=True), "full_name", "pk")
         .prefetch_related(
             Prefetch(
                 "organisations",
@@ -254,7 +256,7 @@ def send_invitation_emails(territory_id: int, meeting_id: int, person_ids: list[
     with translation.override(territory_language(meeting.territory)), timezone.override(tz):
         subject = _("Invitation: %(summary)s, %(date)s") % {
             "summary": context["summary"],
-            "date": formats.date_format(starts, "SHORT_DATE_FORMAT"),
+            "date": formats.date_format(starts, "DATE_FORMAT"),
         }
         for person in people:
             body = render_to_string("meetings/email/invitation.txt", {**context, "person": person})
