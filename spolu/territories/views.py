@@ -20,7 +20,10 @@ from .models import Membership, Territory
 @territory_view("territory.view")
 def territory_home(request):
     territory = request.territory
+    from spolu.meetings.notices import announcements_for_home
+
     context = {
+        "announcements": announcements_for_home(request),
         "municipalities": Territory.objects.filter(parent=territory).order_by("name"),
         "member_count": Membership.objects.filter(territory=territory).count(),
     }
