@@ -7,7 +7,7 @@ from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceFie
 from spolu.actors.models import Organisation, Person
 
 from . import recurrence
-from .models import AgendaItem, AgendaKind, AttendanceStatus, Meeting, Platform
+from .models import AgendaItem, AgendaKind, AttendanceStatus, Meeting, Platform, Topic
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -119,7 +119,34 @@ class MeetingForm(forms.ModelForm):
 
 class AgendaItemForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=AgendaKind.choices)
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=_("Title"), max_length=300, required=False)
+    topic = forms.ModelChoiceField(
+        queryset=Topic.objects.none(),
+        label=_("Proposed topic"),
+        required=False,
+        empty_label=_("None"),
+        help_text=_("Choose a proposed topic, or write a title."),
+    )
+
+    def __init__(self, *args, meeting=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if meeting is not None:
+            # Topics of the platform not yet on any agenda (the backlog).
+            self.fields["topic"].queryset = meeting.platform.topics.filter(
+                agenda_items__isnull=True
+            ).order_by("created")
+        if meeting is None or not self.fields["topic"].queryset.exists():
+            del self.fields["topic"]
+
+    def clean(self):
+        data = super().clean()
+        topic = data.get("topic")
+        if topic is not None:
+            data["kind"] = AgendaKind.TOPIC
+            data["title"] = data.get("title") or topic.title
+        if not data.get("title"):
+            self.add_error("title", _("Give the agenda item a title."))
+        return data
 
 
 class MinutesForm(forms.ModelForm):

@@ -19,6 +19,7 @@ from spolu.plans.models import Task
 
 from . import recurrence, services
 from .access import get_meeting, get_platform, may_run, visible_platforms
+from .cooperation import territory_cooperation
 from .forms import (
     ATTENDANCE_CHOICES,
     AgendaItemForm,
@@ -67,9 +68,15 @@ def platform_list(request):
         )
         .order_by("name")
     )
+    may_manage = role_can(request.role, "meetings.manage")
     context = {
         "page_obj": paginate(request, platforms),
-        "may_add": role_can(request.role, "meetings.manage"),
+        "may_add": may_manage,
+        "cooperation": (
+            territory_cooperation(request.territory, today=timezone.localdate())
+            if may_manage
+            else []
+        ),
     }
     return render(request, "meetings/platform_list.html", context)
 
@@ -257,7 +264,7 @@ def meeting_detail(request, pk):
         "me": me,
         "my_answer": mine.status if mine else "",
         "may_run": may_run(request, meeting.platform),
-        "agenda_form": AgendaItemForm(),
+        "agenda_form": AgendaItemForm(meeting=meeting),
         "decision_form": DecisionForm(meeting=meeting),
         "correction_form": CorrectionForm(),
         "is_past": meeting.starts_at < timezone.now(),
@@ -406,7 +413,7 @@ def minutes_download(request, pk, fmt):
 @require_POST
 def agenda_add(request, pk):
     meeting = _run_meeting(request, pk)
-    form = AgendaItemForm(request.POST)
+    form = AgendaItemForm(request.POST, meeting=meeting)
     if not form.is_valid():
         messages.error(request, _("Give the agenda item a title."))
         return _meeting_url(request, meeting)

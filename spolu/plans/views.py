@@ -462,6 +462,9 @@ def progress_add(request, pk):
                 form.add_error(None, exc)
             else:
                 messages.success(request, _("The progress update was recorded."))
+                back = request.GET.get("next", "")
+                if back.startswith(f"/t/{request.territory.slug}/") and "//" not in back:
+                    return redirect(back)  # e.g. back to the meeting's plan review
                 return redirect(
                     "plans:measure-detail", territory=request.territory.slug, pk=measure.pk
                 )

@@ -240,7 +240,10 @@ def test_meeting_page_query_count_is_fixed(cast, client_for, django_assert_num_q
         services.do_add_agenda_item(meeting, kind="plan_review", title="Plán", acting_user=None)
         services.do_add_agenda_item(meeting, kind="follow_up", title="Kontrola", acting_user=None)
     client = client_for(cast.user("a_coordinator"))
-    with django_assert_num_queries(16):
+    # session, user, membership, meeting, agenda, previous meeting, plan review (3), follow-up,
+    # attendance, decisions, their tasks, corrections, the user's person, the topic backlog,
+    # switcher
+    with django_assert_num_queries(17):
         assert client.get(url("meeting-detail", meeting.pk)).status_code == 200
 
 
@@ -277,3 +280,21 @@ def test_platform_page_query_count_is_fixed(cast, client_for, django_assert_num_
         response = client.get(url("platform-detail", platform.pk))
     assert response.status_code == 200
     assert "Is cooperation real?" in response.content.decode()
+
+
+def test_a_proposed_topic_goes_onto_the_agenda(cast, client_for):
+    platform, _school, _partner = member_setup(cast)
+    meeting = make_meeting(platform)
+    client = client_for(cast.user("a_partner"))
+    client.post(url("topic-add", platform.pk), {"title": "Skrytá absence", "description": "Proč"})
+    with scope(territory=cast.territory_a):
+        topic = platform.topics.get()
+    coordinator = client_for(cast.user("a_coordinator"))
+    page = coordinator.get(url("meeting-detail", meeting.pk)).content.decode()
+    assert "Skrytá absence" in page.split('id="agenda-heading"')[1]  # offered in the form
+    coordinator.post(url("agenda-add", meeting.pk), {"kind": "information", "topic": topic.pk})
+    with scope(territory=cast.territory_a):
+        item = meeting.agenda_items.get(topic=topic)
+    assert item.kind == "topic" and item.title == "Skrytá absence"
+    detail = coordinator.get(url("platform-detail", platform.pk)).content.decode()
+    assert "No topic is waiting for a meeting." in detail
