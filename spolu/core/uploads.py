@@ -6,6 +6,7 @@ reachable only through a random token stored in the uploader's session.
 """
 
 import secrets
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -22,8 +23,23 @@ def _folder() -> Path:
     return folder
 
 
+STASH_HOURS = 24
+
+
+def _drop_abandoned(folder: Path) -> None:
+    # Previews nobody confirmed or cancelled: their files go after a day.
+    cutoff = time.time() - STASH_HOURS * 3600
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass  # removed meanwhile by another request
+
+
 def stash_upload(request, upload, *, purpose: str) -> str:
     """Keep an uploaded file for this user and this purpose; returns its token."""
+    _drop_abandoned(_folder())
     token = secrets.token_urlsafe(24)
     with open(_folder() / token, "wb") as target:
         for chunk in upload.chunks():
