@@ -15,7 +15,7 @@ def _request(client):
     return request
 
 
-def test_abandoned_previews_are_removed_after_a_day(client):
+def test_abandoned_previews_are_removed_after_a_day(client, db):
     request = _request(client)
     old = stash_upload(request, SimpleUploadedFile("a.csv", b"x"), purpose="p")
     path = _folder() / old
