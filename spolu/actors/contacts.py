@@ -472,20 +472,22 @@ def _is_empty(row) -> bool:
 
 
 def _decode(data: bytes) -> str:
+    """The text of a CSV file; bytes that decode in none of the accepted ways make the whole
+    file unreadable (a file-level problem, never an exception)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode text" export.
-        return data.decode("utf-16")
-    if b"\x00" in data[:4096]:
+        encodings = ["utf-16"]
+    elif b"\x00" in data[:4096]:
         raise FileProblem(UNREADABLE)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # What Czech and Polish Windows Excel writes as "CSV".
-        return data.decode("cp1250")
-    except UnicodeDecodeError as error:
-        raise FileProblem(UNREADABLE) from error
+    else:
+        # UTF-8, then what Czech and Polish Windows Excel writes as "CSV".
+        encodings = ["utf-8-sig", "cp1250"]
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeError:
+            continue
+    raise FileProblem(UNREADABLE)
 
 
 def _header_lookup() -> dict[str, str]:

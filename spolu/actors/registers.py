@@ -48,7 +48,14 @@ Rules worth knowing:
 * Strict files: a record with a malformed value (an identifier or number that is not one) makes
   the whole file unusable, so nothing is written; the preview lists every such record. Records
   that are merely skipped (outside the territory, duplicate key, no identifier) do not, and a
-  malformed record that is plainly outside the territory is just skipped.
+  malformed record that is plainly outside the territory is just skipped. A JSON value of the
+  wrong type (a number where a list of schools belongs, an object where text does…) is
+  reported wherever its record is: the file is then not what it claims to be.
+* Matching: a record belongs to the organisation with its RED_IZO (CZ) or RSPO number (PL);
+  failing that, to the one organisation of the territory with its IČO (CZ) or REGON (PL) and
+  no RED_IZO / RSPO number (entered by hand), which then gets the number and is updated like
+  any other. Several such organisations, or several records for one of them, skip the record:
+  someone has to say which is which.
 * Personal data: heads of schools are never imported, and founders who are natural persons are
   left out of ``founder``.
 * Invalid e-mail addresses and web addresses (anything but http/https) are dropped rather than
@@ -297,6 +304,16 @@ class _Checker:
     def __init__(self, number):
         self.number = number
         self.problems: list[str] = []
+        self.misshapen = False  # a JSON value of the wrong type
+
+    def wrong_type(self, path, value, expected):
+        """``path`` names the value in the record ("adresa.obec", "skolyAZarizeni[2]"); the
+        types are JSON's own terms, like the field names."""
+        self.misshapen = True
+        self.problems.append(
+            _("%(field)s: expected %(expected)s, found %(found)s.")
+            % {"field": path, "expected": expected, "found": _json_type(value)}
+        )
 
     def bad(self, label, value, message=None):
         self.problems.append(
@@ -324,10 +341,12 @@ class _Checker:
         text = _text(value).replace(" ", "")
         if not text:
             return None
-        if not re.fullmatch(r"[0-9]+", text):
+        digits = text.lstrip("0") or "0"
+        # Nine digits at most: what the database keeps (and int() refuses thousands).
+        if not re.fullmatch(r"[0-9]{1,9}", digits):
             self.bad(label, text)
             return None
-        return int(text)
+        return int(digits)
 
     def coordinate(self, label, value, limit):
         text = _text(value).replace(",", ".")
@@ -345,8 +364,91 @@ class _Checker:
 
     def result(self, record: RegisterRecord):
         if self.problems:
-            return [RecordProblem(self.number, message, record) for message in self.problems]
+            # A misshapen record is reported wherever it is, so it goes without its place.
+            known = None if self.misshapen else record
+            return [RecordProblem(self.number, message, known) for message in self.problems]
         return [record]
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    return "number"
+
+
+def _is_scalar(value) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+class _JsonValues:
+    """Reads the values of one JSON record by the type each must have.
+
+    A value of another type is a problem of the record (see ``_Checker.wrong_type``) and is
+    read as missing, so the parsers never trip over it; null is always read as missing.
+    Each method takes the value and its path in the record, for the message.
+    """
+
+    def __init__(self, check: _Checker):
+        self.check = check
+
+    def scalar(self, value, path):
+        """Text or a number (identifiers often come as JSON numbers); None when missing."""
+        if value is None or _is_scalar(value):
+            return value
+        self.check.wrong_type(path, value, "string or number")
+        return None
+
+    def object(self, value, path) -> dict:
+        if value is None or isinstance(value, dict):
+            return value or {}
+        self.check.wrong_type(path, value, "object")
+        return {}
+
+    def array(self, value, path, *, alone=None) -> list[tuple[str, object]]:
+        """The elements of an array with their paths (not checked: the caller knows what they
+        must be). ``alone`` ("object" or "scalar") also accepts one such value without an
+        array, as some exports write a single element."""
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [(f"{path}[{n}]", element) for n, element in enumerate(value, start=1)]
+        if (alone == "object" and isinstance(value, dict)) or (
+            alone == "scalar" and _is_scalar(value)
+        ):
+            return [(path, value)]
+        expected = {"object": "array or object", "scalar": "array or string"}
+        self.check.wrong_type(path, value, expected.get(alone, "array"))
+        return []
+
+    def objects(self, value, path, *, alone=False) -> list[tuple[str, dict]]:
+        """An array of objects (with ``alone``, one object too); null elements are left out."""
+        found = []
+        for where, element in self.array(value, path, alone="object" if alone else None):
+            if element is not None:
+                found.append((where, self.object(element, where)))
+        return found
+
+    def fields(self, value: dict, path, names) -> dict:
+        """The named scalar fields of an object, as text-or-number (or None)."""
+        prefix = f"{path}." if path else ""
+        return {name: self.scalar(value.get(name), prefix + name) for name in names}
+
+    def named(self, value, path) -> str:
+        """A dictionary entry of the RSPO API: ``{"id": …, "nazwa": …}`` or its name alone."""
+        if isinstance(value, dict):
+            return _text(self.scalar(value.get("nazwa"), f"{path}.nazwa"))
+        if value is None or _is_scalar(value):
+            return _text(value)
+        self.check.wrong_type(path, value, "object or string")
+        return ""
 
 
 def _web(value) -> str:
@@ -632,6 +734,9 @@ def _load_json(fileobj):
         ) from error
     except UnicodeDecodeError as error:
         raise RegisterFileError(_("The file is not text in UTF-8.")) from error
+    except (ValueError, RecursionError) as error:
+        # A number of thousands of digits, or arrays nested thousands deep.
+        raise RegisterFileError(_("The file is not valid JSON.")) from error
 
 
 def parse_cz_register_jsonld(fileobj):
@@ -665,31 +770,50 @@ def _cz_json_address(adresa: dict) -> str:
     return _join([first, middle, _join([adresa.get("psc"), town], " ")])
 
 
+_CZ_ADDRESS_FIELDS = (
+    "ulice",
+    "cisloDomovni",
+    "cisloOrientacni",
+    "dodatekOrientacnihoCisla",
+    "castObce",
+    "obec",
+    "cisloObvoduPrahy",
+    "psc",
+    "uzemiDleORP",
+)
+
+
 def _cz_json_record(item, number):
     check = _Checker(number)
-    adresa = item.get("adresa") if isinstance(item.get("adresa"), dict) else {}
-    schools = [s for s in item.get("skolyAZarizeni") or [] if isinstance(s, dict)]
-    founders = [
-        _text(z.get("nazevOsoby"))
-        for z in item.get("zrizovatele") or []
-        if isinstance(z, dict) and _text(z.get("druhOsoby")).upper() != "FO"
+    read = _JsonValues(check)
+    adresa = read.fields(read.object(item.get("adresa"), "adresa"), "adresa", _CZ_ADDRESS_FIELDS)
+    schools = [
+        read.fields(school, path, ("izo", "druh", "uplnyNazev"))
+        for path, school in read.objects(item.get("skolyAZarizeni"), "skolyAZarizeni")
     ]
-    emails = item.get("emaily") or []
-    if isinstance(emails, str):
-        emails = [emails]
+    founders = []
+    for path, founder in read.objects(item.get("zrizovatele"), "zrizovatele"):
+        values = read.fields(founder, path, ("nazevOsoby", "druhOsoby"))
+        if _text(values["druhOsoby"]).upper() != "FO":
+            founders.append(_text(values["nazevOsoby"]))
+    emails = [
+        read.scalar(email, path)
+        for path, email in read.array(item.get("emaily"), "emaily", alone="scalar")
+    ]
+    top = read.fields(item, "", ("redIzo", "ico", "uplnyNazev", "zkracenyNazev"))
     record = RegisterRecord(
         number=number,
         key_field="red_izo",
-        name=_text(item.get("uplnyNazev")),
-        short_name=_text(item.get("zkracenyNazev")),
+        name=_text(top["uplnyNazev"]),
+        short_name=_text(top["zkracenyNazev"]),
         orp_code=_text(adresa.get("uzemiDleORP")),
         municipality_name=_text(adresa.get("obec")),
         address=_cz_json_address(adresa),
         founder="; ".join(f for f in founders if f),
         email=_email(" ".join(_text(e) for e in emails)),
     )
-    record.red_izo = check.identifier("RED_IZO", item.get("redIzo"), pad=True, lengths=[9])
-    record.ico = check.identifier(_ICO, item.get("ico"), pad=True, lengths=[8])
+    record.red_izo = check.identifier("RED_IZO", top["redIzo"], pad=True, lengths=[9])
+    record.ico = check.identifier(_ICO, top["ico"], pad=True, lengths=[8])
     izos = [check.identifier("IZO", s.get("izo"), pad=True, lengths=[9]) for s in schools]
     record.izo = " ".join(dict.fromkeys(i for i in izos if i))
     record.kind, record.education_levels = cz_kind_and_levels(
@@ -715,57 +839,62 @@ def parse_rspo_json(fileobj):
         if not isinstance(item, dict):
             yield RecordProblem(number, _("The record is not a JSON object."))
             continue
-        yield from _rspo_record(number, _rspo_json_values(item))
+        check = _Checker(number)
+        yield from _rspo_record(number, _rspo_json_values(item, check), check)
 
 
-def _name_of(value) -> str:
-    if isinstance(value, dict):
-        return _text(value.get("nazwa"))
-    return _text(value)
+# Our name → the API's field, for the fields that hold text or a number.
+_RSPO_JSON_FIELDS = {
+    "rspo": "numerRspo",
+    "name": "nazwa",
+    "short_name": "nazwaSkrocona",
+    "regon": "regon",
+    "pupils": "liczbaUczniow",
+    "woj_code": "wojewodztwoKodTERYT",
+    "powiat_code": "powiatKodTERYT",
+    "gmina_code": "gminaKodTERYT",
+    "gmina_kind": "gminaRodzajKod",
+    "gmina": "gmina",
+    "place": "miejscowosc",
+    "street": "ulica",
+    "building": "numerBudynku",
+    "flat": "numerLokalu",
+    "postcode": "kodPocztowy",
+    "post": "poczta",
+    "phone": "telefon",
+    "email": "email",
+    "web": "stronaInternetowa",
+    "closed": "dataLikwidacji",
+}
 
 
-def _rspo_json_values(item: dict) -> dict:
-    geo = item.get("geolokalizacja")
-    if isinstance(geo, list):
-        geo = geo[0] if geo else None
-    geo = geo if isinstance(geo, dict) else {}
+def _rspo_json_values(item: dict, check: _Checker) -> dict:
+    read = _JsonValues(check)
+    values = {
+        ours: read.scalar(item.get(theirs), theirs) for ours, theirs in _RSPO_JSON_FIELDS.items()
+    }
+    places = read.objects(item.get("geolokalizacja"), "geolokalizacja", alone=True)
+    geo = read.fields(places[0][1], places[0][0], ("latitude", "longitude")) if places else {}
     founders = []
-    operators = item.get("podmiotProwadzacy")
-    if isinstance(operators, dict):
-        operators = [operators]
-    for operator in operators or []:
-        if isinstance(operator, dict):
-            founders.append((_text(operator.get("nazwa")), _name_of(operator.get("typ"))))
-    if not founders and item.get("organProwadzacyNazwa"):
-        founders.append(
-            (_text(item["organProwadzacyNazwa"]), _text(item.get("organProwadzacyTyp")))
-        )
-    stages = item.get("etapyEdukacji") or []
+    for path, operator in read.objects(
+        item.get("podmiotProwadzacy"), "podmiotProwadzacy", alone=True
+    ):
+        name = _text(read.scalar(operator.get("nazwa"), f"{path}.nazwa"))
+        founders.append((name, read.named(operator.get("typ"), f"{path}.typ")))
+    organ = read.fields(item, "", ("organProwadzacyNazwa", "organProwadzacyTyp"))
+    if not founders and organ["organProwadzacyNazwa"]:
+        founders.append((_text(organ["organProwadzacyNazwa"]), _text(organ["organProwadzacyTyp"])))
+    stages = [
+        read.named(stage, path)
+        for path, stage in read.array(item.get("etapyEdukacji"), "etapyEdukacji")
+    ]
     return {
-        "rspo": item.get("numerRspo"),
-        "name": item.get("nazwa"),
-        "short_name": item.get("nazwaSkrocona") if "nazwaSkrocona" in item else None,
-        "regon": item.get("regon"),
-        "type": _name_of(item.get("typ")),
-        "stages": [_name_of(s) for s in stages] if isinstance(stages, list) else [],
-        "pupils": item.get("liczbaUczniow"),
-        "woj_code": item.get("wojewodztwoKodTERYT"),
-        "powiat_code": item.get("powiatKodTERYT"),
-        "gmina_code": item.get("gminaKodTERYT"),
-        "gmina_kind": item.get("gminaRodzajKod"),
-        "gmina": item.get("gmina"),
-        "place": item.get("miejscowosc"),
-        "street": item.get("ulica"),
-        "building": item.get("numerBudynku"),
-        "flat": item.get("numerLokalu"),
-        "postcode": item.get("kodPocztowy"),
-        "post": item.get("poczta"),
+        **values,
+        "short_name": values["short_name"] if "nazwaSkrocona" in item else None,
+        "type": read.named(item.get("typ"), "typ"),
+        "stages": stages,
         "latitude": geo.get("latitude"),
         "longitude": geo.get("longitude"),
-        "phone": item.get("telefon"),
-        "email": item.get("email"),
-        "web": item.get("stronaInternetowa"),
-        "closed": item.get("dataLikwidacji"),
         "founders": founders,
         "has_web": "stronaInternetowa" in item,
         "has_email": "email" in item,
@@ -805,8 +934,8 @@ def _teryt(check: _Checker, values: dict) -> tuple[str, str]:
     return powiat, gmina
 
 
-def _rspo_record(number: int, values: dict):
-    check = _Checker(number)
+def _rspo_record(number: int, values: dict, check: _Checker | None = None):
+    check = check or _Checker(number)
     powiat, gmina = _teryt(check, values)
     kind, levels = pl_kind_and_levels(values.get("type") or "", values.get("stages") or ())
     street = _text(values.get("street"))
@@ -1282,22 +1411,110 @@ def _outside(area: _Area, record: RegisterRecord) -> str:
     }
 
 
-def _compare(report: ImportReport, inside, key_label) -> None:
-    territory = report.territory
-    key_field = "red_izo" if report.format_code.startswith("cz") else "rspo"
+# The second identifier, which organisations entered by hand often have without the first:
+# the register's key field → (field, label, the lengths it is padded to).
+_SECOND_ID = {"red_izo": ("ico", _ICO, [8]), "rspo": ("regon", "REGON", [9, 14])}
+
+
+def _normal_id(value, lengths) -> str:
+    """An identifier as the parsers give it: no spaces, leading zeros put back."""
+    text = "".join((value or "").split())
+    if text.isascii() and text.isdigit():
+        text = text.zfill(next((n for n in lengths if n >= len(text)), len(text)))
+    return text
+
+
+def _without_key(territory, key_field) -> dict[str, list[Organisation]]:
+    """The territory's organisations without the register's key, by their second identifier."""
+    second, _label, lengths = _SECOND_ID[key_field]
+    found: dict[str, list[Organisation]] = {}
+    for organisation in Organisation.objects.filter(territory=territory, **{key_field: ""}).exclude(
+        **{second: ""}
+    ):
+        found.setdefault(_normal_id(getattr(organisation, second), lengths), []).append(
+            organisation
+        )
+    return found
+
+
+def _match(report: ImportReport, inside, key_field, key_label):
+    """(record, municipality, organisation or None) for each record that is not skipped.
+
+    By the register's key first; failing that, by IČO / REGON among the organisations that
+    have no key (entered by hand), when exactly one has it and no other record claims it.
+    """
     keys = [record.key for record, _m in inside]
     existing: dict[str, Organisation] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         for organisation in Organisation.objects.filter(
-            territory=territory, **{f"{key_field}__in": chunk}
+            territory=report.territory, **{f"{key_field}__in": chunk}
         ):
             existing[getattr(organisation, key_field)] = organisation
-    territory_ids = {m.pk for _r, m in inside if m is not None}
-    territory_ids |= {o.municipality_id for o in existing.values() if o.municipality_id}
+    second, second_label, _lengths = _SECOND_ID[key_field]
+    unkeyed = _without_key(report.territory, key_field)
+
+    def candidates(record):
+        if record.key in existing:
+            return []
+        value = getattr(record, second) or ""
+        return unkeyed.get(value, []) if value else []
+
+    claims: dict[int, int] = {}
+    for record, _m in inside:
+        found = candidates(record)
+        if len(found) == 1:
+            claims[found[0].pk] = claims.get(found[0].pk, 0) + 1
+
+    matched = []
+    for record, municipality in inside:
+        organisation = existing.get(record.key)
+        found = candidates(record)
+        reason = ""
+        if len(found) > 1:
+            reason = _(
+                "Several organisations have %(label)s %(value)s and no %(id)s; "
+                "set the %(id)s on the right one."
+            )
+        elif found and claims[found[0].pk] > 1:
+            reason = _(
+                "Several records of the file have %(label)s %(value)s, like “%(name)s”; "
+                "set the %(id)s on it by hand."
+            )
+        elif found:
+            organisation = found[0]
+        if reason:
+            report.skipped.append(
+                ReportItem(
+                    number=record.number,
+                    unit=report.number_label,
+                    name=record.name,
+                    identifier=record.key,
+                    identifier_label=key_label,
+                    reason=reason
+                    % {
+                        "label": second_label,
+                        "value": getattr(record, second),
+                        "id": key_label,
+                        "name": found[0].name,
+                    },
+                    reason_code="ambiguous",
+                )
+            )
+            continue
+        matched.append((record, municipality, organisation))
+    report.skipped.sort(key=lambda item: item.number or 0)
+    return matched
+
+
+def _compare(report: ImportReport, inside, key_label) -> None:
+    key_field = "red_izo" if report.format_code.startswith("cz") else "rspo"
+    matched = _match(report, inside, key_field, key_label)
+    territory_ids = {m.pk for _r, m, _o in matched if m is not None}
+    territory_ids |= {o.municipality_id for _r, _m, o in matched if o and o.municipality_id}
     display = _Display(Territory.objects.in_bulk(territory_ids))
 
-    for record, municipality in inside:
+    for record, municipality, organisation in matched:
         new = _json_of_record(record, municipality)
         item = ReportItem(
             number=record.number,
@@ -1307,7 +1524,6 @@ def _compare(report: ImportReport, inside, key_label) -> None:
             identifier_label=key_label,
             kind_label=display("kind", record.kind),
         )
-        organisation = existing.get(record.key)
         if organisation is None:
             item.values = new
             item.register_values = new
@@ -1400,9 +1616,19 @@ def apply_import(report: ImportReport, *, acting_user) -> ImportReport:
         organisations = Organisation.objects.select_for_update().in_bulk(
             [item.organisation_id for item in items]
         )
+        # An organisation matched by IČO / REGON gets the key, unless another one has it now.
+        filled = [item.values[key_field] for item in items if key_field in item.values]
+        holders = dict(
+            Organisation.objects.filter(
+                territory=territory, **{f"{key_field}__in": filled}
+            ).values_list(key_field, "pk")
+        )
         for item in items:
             organisation = organisations.get(item.organisation_id)
             if organisation is None:
+                continue
+            key = item.values.get(key_field)
+            if key is not None and holders.get(key, organisation.pk) != organisation.pk:
                 continue
             changed = []
             for name, value in item.values.items():

@@ -447,3 +447,38 @@ def test_unreadable_file_gives_one_file_level_error(cast, content):
     assert len(preview.errors) == 1
     assert preview.errors[0].line is None
     assert not preview.is_valid
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfeN\x00a\x00m\x00e\x00\n",  # UTF-16 with a BOM and an odd number of bytes
+        b"\xfe\xff\x00N\x00a\x00m\x00e\x00\n\x00",
+        b"\xff\xfe\x00\xd8N\x00",  # half of a surrogate pair
+        b"Name\n\x81\x83\x88\x90\x98\n",  # neither UTF-8 nor windows-1250
+    ],
+)
+def test_text_that_cannot_be_decoded_is_one_file_level_error(cast, content):
+    preview = parse(SimpleUploadedFile("people.csv", content), cast.territory_a)
+    assert issues(preview) == [
+        (None, "", "The file could not be read. Save it as XLSX or CSV and upload it again.")
+    ]
+
+
+def test_import_reads_excel_unicode_text(cast, directory):
+    content = "Jméno a příjmení\tFunkce\r\nŽofie Nová\thead\r\n".encode("utf-16")
+    preview = parse(SimpleUploadedFile("people.txt", content), cast.territory_a)
+    assert preview.is_valid, issues(preview)
+    assert [row.full_name for row in preview.to_create] == ["Žofie Nová"]
+
+
+def test_the_people_import_page_reports_an_undecodable_file(cast, client_for):
+    from django.urls import reverse
+
+    client = client_for(cast.user("a_coordinator"))
+    response = client.post(
+        reverse("actors:people-import", args=["alfov"]),
+        {"file": SimpleUploadedFile("p.csv", b"\xff\xfeN\x00a\x00m\x00e\x00\n")},
+    )
+    assert response.status_code == 200
+    assert "The file could not be read." in response.content.decode()

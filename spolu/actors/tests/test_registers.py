@@ -548,3 +548,381 @@ def test_command_fails_on_a_broken_file(cast):
         call_command("import_register", "alfov", str(DATA / "vrejcelk-truncated.xml"), stdout=out)
     assert "line 121: The XML file is broken" in out.getvalue()
     assert organisations(cast.territory_a) == {}
+
+
+# --- values of the wrong type ---------------------------------------------------------------
+
+# One record with every field the JSON parsers read, and nothing else.
+CZ_FULL = {
+    "redIzo": "699980021",
+    "ico": "99980021",
+    "uplnyNazev": "Základní škola Alfov-ves, Lipová 3",
+    "zkracenyNazev": "ZŠ Lipová",
+    "adresa": {
+        "ulice": "Lipová",
+        "cisloDomovni": 3,
+        "cisloOrientacni": "5",
+        "dodatekOrientacnihoCisla": "a",
+        "castObce": "Alfov-ves",
+        "obec": "Alfov-ves",
+        "cisloObvoduPrahy": "",
+        "psc": "998 01",
+        "uzemiDleORP": "9801",
+    },
+    "emaily": ["lipova@zs-alfov.example"],
+    "zrizovatele": [{"druhOsoby": "PO", "nazevOsoby": "Obec Alfov-ves"}],
+    "skolyAZarizeni": [{"izo": "199980211", "druh": "B00", "uplnyNazev": "Základní škola"}],
+}
+PL_FULL = {
+    "numerRspo": 990021,
+    "nazwa": "Szkoła Podstawowa nr 2 w Betowie",
+    "nazwaSkrocona": "SP 2",
+    "regon": "999800211",
+    "typ": {"nazwa": "Szkoła podstawowa"},
+    "etapyEdukacji": [{"nazwa": "I etap edukacyjny"}, "II etap edukacyjny"],
+    "liczbaUczniow": 120,
+    "wojewodztwoKodTERYT": "98",
+    "powiatKodTERYT": "9802",
+    "gminaKodTERYT": "9802012",
+    "gminaRodzajKod": "2",
+    "gmina": "Betów",
+    "miejscowosc": "Betów",
+    "ulica": "ul. Polna",
+    "numerBudynku": "7",
+    "numerLokalu": "1",
+    "kodPocztowy": "99-201",
+    "poczta": "Betów",
+    "geolokalizacja": {"latitude": 51.1, "longitude": 19.4},
+    "telefon": "999 100 211",
+    "email": "sp2@betow.example",
+    "stronaInternetowa": "sp2.betow.example",
+    "dataLikwidacji": None,
+    "podmiotProwadzacy": [{"nazwa": "Gmina Betów", "typ": {"nazwa": "Gmina"}}],
+    "organProwadzacyNazwa": "Gmina Betów",
+    "organProwadzacyTyp": "Gmina",
+}
+JSON_CASES = [
+    ("cz_jsonld", CZ_FULL, lambda record: {"list": [record]}),
+    ("pl_rspo_json", PL_FULL, lambda record: {"hydra:member": [record]}),
+]
+WRONG = [5, True, "x", [], {}, None, 1.5, 10**12, [5], {"a": 1}]
+
+
+def _paths(value, path=()):
+    """Every place in a JSON value: the value itself, each key of an object, each element."""
+    yield path
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _paths(inner, (*path, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _paths(inner, (*path, index))
+
+
+def _replaced(value, path, new):
+    if not path:
+        return new
+    copy = json.loads(json.dumps(value))
+    target = copy
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return copy
+
+
+def _items(format_code, content: bytes):
+    """What the parser yields, or None when it refuses the file (the only exception allowed)."""
+    try:
+        return list(registers.FORMATS[format_code][1](io.BytesIO(content)))
+    except registers.RegisterFileError:
+        return None
+
+
+@pytest.mark.parametrize("format_code, full, wrap", JSON_CASES, ids=["cz", "pl"])
+def test_the_full_records_read_cleanly(format_code, full, wrap):
+    [record] = _items(format_code, json.dumps(wrap(full)).encode())
+    assert isinstance(record, registers.RegisterRecord)
+    assert record.name and record.key and record.founder and record.email and record.address
+    assert record.education_levels == [EducationLevel.PRIMARY]
+
+
+@pytest.mark.parametrize("format_code, full, wrap", JSON_CASES, ids=["cz", "pl"])
+def test_a_value_of_the_wrong_type_anywhere_is_a_numbered_problem(format_code, full, wrap):
+    for path in _paths(full):
+        original = _value_at(full, path)
+        for wrong in WRONG:
+            items = _items(format_code, json.dumps(wrap(_replaced(full, path, wrong))).encode())
+            assert items is not None, (path, wrong)
+            assert all(
+                isinstance(item, registers.RegisterRecord | registers.RecordProblem)
+                for item in items
+            )
+            problems = [item for item in items if isinstance(item, registers.RecordProblem)]
+            assert all(problem.number == 1 for problem in problems), (path, wrong)
+            # A value of the wrong type is reported wherever the record is.
+            assert all(p.record is None for p in problems if "expected" in p.message)
+            # Never accepted: true/false anywhere, an array or object where text belongs (an
+            # education stage may be its name or a {"nazwa": …} object).
+            scalar = isinstance(original, str | int | float) and not isinstance(original, bool)
+            scalar = scalar and not (path[:1] == ("etapyEdukacji",) and len(path) == 2)
+            if wrong is True or (scalar and isinstance(wrong, list | dict)):
+                assert problems, (path, wrong)
+
+
+def _value_at(value, path):
+    for step in path:
+        value = value[step]
+    return value
+
+
+def test_a_misshapen_record_makes_the_file_unusable_with_its_number(cast):
+    for payload, message in [
+        (
+            {"list": [CZ_FULL, {"redIzo": "600000001", "skolyAZarizeni": 5}]},
+            "skolyAZarizeni: expected array, found number.",
+        ),
+        (
+            {"list": [{**CZ_FULL, "emaily": {"a": "b"}}]},
+            "emaily: expected array or string, found object.",
+        ),
+        (
+            {"list": [{**CZ_FULL, "zrizovatele": [{"nazevOsoby": "Obec"}, "Obec"]}]},
+            "zrizovatele[2]: expected object, found string.",
+        ),
+    ]:
+        report = plan(cast.territory_a, json.dumps(payload).encode(), "cz_jsonld")
+        assert not report.usable
+        assert [(p.where, p.message) for p in report.problems][-1][1] == message
+        assert report.problems[-1].where == f"record {len(payload['list'])}"
+        assert report.created == []
+    report = plan(
+        cast.territory_b,
+        json.dumps([{**PL_FULL, "podmiotProwadzacy": 5}]).encode(),
+        "pl_rspo_json",
+    )
+    assert [(p.where, p.message) for p in report.problems] == [
+        ("record 1", "podmiotProwadzacy: expected array or object, found number.")
+    ]
+
+
+def test_the_import_page_shows_a_misshapen_record_instead_of_failing(cast, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client = client_for(cast.user("a_coordinator"))
+    payload = {"list": [{"redIzo": "600000001", "uplnyNazev": "X", "skolyAZarizeni": 5}]}
+    response = client.post(
+        reverse("actors:register-import", args=["alfov"]),
+        {
+            "file": SimpleUploadedFile("x.jsonld", json.dumps(payload).encode()),
+            "format": "cz_jsonld",
+        },
+    )
+    assert response.status_code == 200
+    assert "skolyAZarizeni: expected array, found number." in response.content.decode()
+    assert organisations(cast.territory_a) == {}
+
+
+def test_json_the_parser_cannot_hold_is_refused_as_a_file():
+    huge = b'{"list": [{"redIzo": ' + b"1" * 5000 + b"}]}"
+    deep = b'{"list": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for content in (huge, deep):
+        assert _items("cz_jsonld", content) is None
+        assert _items("pl_rspo_json", content) is None
+
+
+def test_a_number_of_pupils_the_database_cannot_keep_is_a_problem():
+    for pupils in (10**12, "9" * 5000, -5):
+        [problem] = _items(
+            "pl_rspo_json", json.dumps([{**PL_FULL, "liczbaUczniow": pupils}]).encode()
+        )
+        assert isinstance(problem, registers.RecordProblem)
+        assert "number of pupils" in problem.message
+
+
+_XML_FULL = """<?xml version="1.0" encoding="UTF-8"?>
+<ExportDat><PravniSubjekt><RedIzo>699980001</RedIzo><ICO>99980001</ICO><Reditelstvi>
+<RedPlnyNazev>Základní škola Alfov-ves</RedPlnyNazev><RedZkracenyNazev>ZŠ</RedZkracenyNazev>
+<RedAdresa1>Školní 12</RedAdresa1><RedAdresa2>998 01 Alfov-ves</RedAdresa2><RedAdresa3/>
+<ORP>9801</ORP><Email1>skola@zs-alfov.example</Email1><Zrizovatele><Zrizovatel>
+<ZrizNazev>Obec Alfov-ves</ZrizNazev><ZrizICO>99980100</ZrizICO></Zrizovatel></Zrizovatele>
+</Reditelstvi><SkolyZarizeni><SkolaZarizeni><IZO>199980011</IZO>
+<SkolaPlnyNazev>Základní škola</SkolaPlnyNazev><SkolaDruhTyp>B00</SkolaDruhTyp>
+</SkolaZarizeni></SkolyZarizeni></PravniSubjekt></ExportDat>
+"""
+XML_WRONG = ["5", "true", "x", "", "[]", "{}", "<a>1</a>", "<a/><b>x</b>", "9" * 5000]
+
+
+def test_the_xml_and_csv_parsers_take_any_value_anywhere():
+    from xml.etree import ElementTree
+
+    [record] = _items("cz_xml", _XML_FULL.encode())
+    assert isinstance(record, registers.RegisterRecord) and record.founder and record.email
+    count = len(list(ElementTree.fromstring(_XML_FULL).iter()))
+    for index in range(1, count):
+        for wrong in XML_WRONG:
+            root = ElementTree.fromstring(_XML_FULL)
+            element = list(root.iter())[index]
+            for child in list(element):
+                element.remove(child)
+            element.text = None
+            fragment = ElementTree.fromstring(f"<w>{wrong}</w>")
+            element.text = fragment.text
+            element.extend(list(fragment))
+            items = _items("cz_xml", ElementTree.tostring(root))
+            assert items is not None, (element.tag, wrong)
+            assert all(getattr(item, "number", None) == 1 for item in items), (element.tag, wrong)
+
+    lines = (DATA / "rspo-sample.csv").read_text(encoding="utf-8-sig").splitlines()
+    header, row = lines[0], lines[1].split(";")
+    for column in range(len(row)):
+        for wrong in [*XML_WRONG, '="5"', '"x;y"', "\x00"]:
+            cells = [*row[:column], wrong, *row[column + 1 :]]
+            content = f"{header}\n{';'.join(cells)}\n".encode()
+            items = _items("pl_rspo_csv", content)
+            if items is None:
+                continue
+            assert all(getattr(item, "number", None) == 2 for item in items), (column, wrong)
+
+
+def test_whatever_the_json_holds_the_import_plans_and_writes_without_failing(cast):
+    """The same walk through planning and writing: what the parsers let through is stored."""
+    for (format_code, full, wrap), territory in zip(
+        JSON_CASES, (cast.territory_a, cast.territory_b), strict=True
+    ):
+        for path in _paths(full):
+            for wrong in WRONG:
+                content = json.dumps(wrap(_replaced(full, path, wrong))).encode()
+                report = plan(territory, content, format_code)
+                assert all(problem.number == 1 for problem in report.problems)
+                if report.usable:
+                    registers.apply_import(report, acting_user=None)
+        # A key replaced by a number is another (padded) key: another organisation.
+        assert full_key(full) in organisations(territory)
+
+
+def full_key(record):
+    return str(record.get("redIzo") or record.get("numerRspo"))
+
+
+# --- organisations entered by hand without the register's number ----------------------------
+
+
+def _by_hand(territory, **values):
+    with scope(territory=territory):
+        return Organisation.objects.create(
+            territory=territory, kind=OrganisationKind.PRIMARY_SCHOOL, **values
+        )
+
+
+def test_an_organisation_entered_by_hand_with_the_same_ico_gets_the_red_izo(cast):
+    alfov = cast.territory_a
+    school = _by_hand(alfov, name="ZŠ Alfov", ico="99980001")
+
+    report = plan(alfov, "vrejcelk-sample.xml", "cz_xml")
+    assert numbers(report.created) == [2, 3, 4]
+    [item] = report.conflicts
+    assert (item.organisation_id, item.name, item.identifier) == (
+        school.pk,
+        "ZŠ Alfov",
+        "699980001",
+    )
+    assert ("RED_IZO", "", "699980001") in item.changes
+    assert ("e-mail", "", "skola@zs-alfov.example") in item.changes
+    assert (
+        "name",
+        "ZŠ Alfov",
+        "Základní škola a mateřská škola Alfov-ves, příspěvková organizace",
+    ) in item.conflicts
+    out = io.StringIO()
+    call_command(
+        "import_register", "alfov", str(DATA / "vrejcelk-sample.xml"), "--dry-run", stdout=out
+    )
+    assert "RED_IZO: “” → “699980001”" in out.getvalue()
+
+    registers.apply_import(report, acting_user=None)
+    found = organisations(alfov)
+    assert len(found) == 4
+    school = found["699980001"]
+    assert (school.name, school.ico, school.email) == (
+        "ZŠ Alfov",
+        "99980001",
+        "skola@zs-alfov.example",
+    )
+    assert school.source == Source.CZ_REGISTER
+    again = plan(alfov, "vrejcelk-sample.xml", "cz_xml")
+    assert (again.created, again.updated, again.conflicts) == ([], [], [])
+
+
+def test_a_placowka_entered_by_hand_with_the_same_regon_gets_the_rspo_number(cast):
+    betow = cast.territory_b
+    _by_hand(betow, name="Szkoła Podstawowa nr 1 im. Marii Zmyślonej w Betowie", regon="999800011")
+
+    report = plan(betow, "rspo-sample.json", "pl_rspo_json")
+    assert [i.identifier for i in report.created] == ["990002", "990003", "990004"]
+    [item] = report.updated
+    assert ("RSPO number", "", "990001") in item.changes
+    registers.apply_import(report, acting_user=None)
+    assert sorted(organisations(betow)) == ["990001", "990002", "990003", "990004"]
+    assert organisations(betow)["990001"].pupils == 214
+
+
+def test_two_organisations_with_the_same_ico_skip_the_record(cast):
+    alfov = cast.territory_a
+    first = _by_hand(alfov, name="ZŠ Alfov", ico="99980001")
+    second = _by_hand(alfov, name="ZŠ Alfov-ves", ico="99980001")
+
+    report = plan(alfov, "vrejcelk-sample.xml", "cz_xml")
+    assert report.usable
+    assert numbers(report.created) == [2, 3, 4]
+    [skipped] = report.skipped_other
+    assert (skipped.number, skipped.reason_code) == (1, "ambiguous")
+    assert skipped.reason == (
+        "Several organisations have IČO 99980001 and no RED_IZO; set the RED_IZO on the right one."
+    )
+    out = io.StringIO()
+    call_command(
+        "import_register", "alfov", str(DATA / "vrejcelk-sample.xml"), "--dry-run", stdout=out
+    )
+    assert "record 1: " in out.getvalue() and "Several organisations have IČO" in out.getvalue()
+
+    registers.apply_import(report, acting_user=None)
+    with scope(territory=alfov):
+        assert Organisation.objects.filter(ico="99980001").count() == 2
+        assert {o.red_izo for o in Organisation.objects.filter(pk__in=[first.pk, second.pk])} == {
+            ""
+        }
+
+
+def test_two_records_for_one_organisation_entered_by_hand_are_skipped(cast):
+    alfov = cast.territory_a
+    _by_hand(alfov, name="ZŠ Lipová", ico="99980021")
+    twin = {**CZ_FULL, "redIzo": "699980022", "uplnyNazev": "ZŠ Lipová, odloučené pracoviště"}
+
+    report = plan(alfov, json.dumps({"list": [CZ_FULL, twin]}).encode(), "cz_jsonld")
+    assert report.usable
+    assert [(i.number, i.reason_code) for i in report.skipped] == [
+        (1, "ambiguous"),
+        (2, "ambiguous"),
+    ]
+    assert "Several records of the file have IČO 99980021" in report.skipped[0].reason
+    assert (report.created, report.updated, report.conflicts) == ([], [], [])
+
+
+def test_an_organisation_with_another_red_izo_is_not_matched_by_its_ico(cast):
+    alfov = cast.territory_a
+    _by_hand(alfov, name="ZŠ Alfov", ico="99980001", red_izo="699980099")
+
+    report = plan(alfov, "vrejcelk-sample.xml", "cz_xml")
+    assert numbers(report.created) == [1, 2, 3, 4]
+
+
+def test_a_red_izo_taken_since_the_preview_is_not_given_twice(cast):
+    alfov = cast.territory_a
+    school = _by_hand(alfov, name="ZŠ Alfov", ico="99980001")
+    report = plan(alfov, "vrejcelk-sample.xml", "cz_xml")
+    _by_hand(alfov, name="Škola", red_izo="699980001")
+
+    registers.apply_import(report, acting_user=None)
+    school.refresh_from_db()
+    assert (school.red_izo, school.email) == ("", "")
