@@ -39,12 +39,14 @@ class PlatformForm(forms.ModelForm):
     frequency = forms.ChoiceField(label=_("Rhythm"), choices=recurrence.FREQUENCIES, required=False)
     ordinal = forms.ChoiceField(
         label=_("Which week of the month"),
-        choices=recurrence.ORDINALS,
+        choices=[("", "---------"), *recurrence.ORDINALS],
         required=False,
         help_text=_("For a monthly rhythm."),
     )
     weekday = forms.ChoiceField(
-        label=_("Day of the week"), choices=recurrence.WEEKDAYS, required=False
+        label=_("Day of the week"),
+        choices=[("", "---------"), *recurrence.WEEKDAYS],
+        required=False,
     )
 
     class Meta:

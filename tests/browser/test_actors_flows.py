@@ -348,7 +348,7 @@ def test_partner_edits_own_organisation_only(page, live_server, cast):
     _click_and_check(page, page.get_by_role("button", name="Save"))
     assert page.url == f"{base}/{ngo.pk}/edit/"
     expect(page.get_by_role("alert")).to_contain_text("Please correct the errors below.")
-    expect(page.locator("#id_email_errors")).to_contain_text("Enter a valid email address.")
+    expect(page.locator("#id_email_error")).to_contain_text("Enter a valid email address.")
     email = page.get_by_label("E-mail", exact=True)
     expect(email).to_have_value("not-an-e-mail")
     expect(email).to_have_attribute("aria-invalid", "true")

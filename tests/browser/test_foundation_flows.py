@@ -143,7 +143,7 @@ def test_add_member_with_invalid_email_keeps_input(page, live_server, cast):
 
     assert page.url == f"{live_server.url}/t/alfov/members/add/"
     expect(page.get_by_role("alert")).to_contain_text("Please correct the errors below.")
-    expect(page.locator("#id_email_errors")).to_contain_text("Enter a valid email address.")
+    expect(page.locator("#id_email_error")).to_contain_text("Enter a valid email address.")
     email = page.get_by_label("E-mail address")
     expect(email).to_have_value("not-an-e-mail")
     expect(email).to_have_attribute("aria-invalid", "true")

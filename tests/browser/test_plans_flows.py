@@ -191,7 +191,7 @@ def test_coordinator_drafts_adopts_and_starts_a_plan(page, live_server, cast):
     page.get_by_label("End", exact=True).fill(_iso(MEASURE_START - datetime.timedelta(days=30)))
     _click_and_check(page, page.get_by_role("button", name="Save"))
     expect(page.get_by_role("alert")).to_contain_text("Please correct the errors below.")
-    expect(page.locator("#id_end_errors")).to_have_text("The measure cannot end before it starts.")
+    expect(page.locator("#id_end_error")).to_have_text("The measure cannot end before it starts.")
     end = page.get_by_label("End", exact=True)
     expect(end).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Title")).to_have_value(MEASURE[1])
