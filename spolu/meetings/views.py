@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from spolu.actors.models import Person
@@ -312,7 +313,13 @@ def meeting_invite(request, pk):
         messages.error(request, exc.messages[0])
     else:
         messages.success(
-            request, _("Invitations were sent to %(count)s people.") % {"count": count}
+            request,
+            ngettext(
+                "An invitation was sent to %(count)s person.",
+                "Invitations were sent to %(count)s people.",
+                count,
+            )
+            % {"count": count},
         )
     return _meeting_url(request, meeting)
 
