@@ -18,6 +18,7 @@ from spolu.meetings.minutes import (
     do_send_minutes,
     minutes_document,
     minutes_docx,
+    minutes_filename,
     minutes_html,
     minutes_pdf,
     minutes_text,
@@ -351,10 +352,11 @@ def test_minutes_are_mailed_to_attendees_with_pdf_and_docx(
     for text in ("Před útokem", "Zápis k bodu", "Usnesení", "script", "alert", "<"):
         assert text not in message.body
     names = [name for name, _content, _type in message.attachments]
-    assert names == [
-        "minutes-plenarni-skupina-2025-03-06.pdf",
-        "minutes-plenarni-skupina-2025-03-06.docx",
-    ]
+    # Named in the territory's language: Czech "zápis" for a Czech territory.
+    with translation.override("cs"):
+        stem = minutes_filename(meeting, "pdf").rsplit(".", 1)[0]
+    assert stem.endswith("plenarni-skupina-2025-03-06")
+    assert names == [f"{stem}.pdf", f"{stem}.docx"]
     (_, pdf, pdf_type), (_, word, word_type) = message.attachments
     assert pdf.startswith(b"%PDF") and pdf_type == "application/pdf"
     assert word_type.endswith("wordprocessingml.document")
