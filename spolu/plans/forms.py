@@ -163,6 +163,9 @@ class MeasureForm(forms.ModelForm):
         )
         organisations = Organisation.objects.filter(territory_id=plan.territory_id)
         self.fields["goal"].queryset = plan.goals.order_by("code")
+        if plan.status != "draft":
+            # An adopted plan keeps a lead implementer on every measure.
+            self.fields["lead_implementer"].required = True
         self.fields["lead_implementer"].queryset = organisations.filter(
             Q(active=True) | Q(pk=self.instance.lead_implementer_id)
         ).order_by("name")

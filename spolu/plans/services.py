@@ -263,3 +263,11 @@ def do_record_indicator_value(
         source=source,
         note=note,
     )
+
+
+@transaction.atomic
+def do_delete_indicator_value(value: IndicatorValue, *, acting_user) -> None:
+    """Remove a value recorded by mistake (the audit log keeps what it was)."""
+    if not value.indicator.plan.is_editable:
+        raise ValidationError(_("The plan is closed; start the next period's plan instead."))
+    value.delete()

@@ -27,6 +27,12 @@ urlpatterns = [
     path(T + "measures/<int:pk>/progress/", views.progress_add, name="progress-add"),
     path(T + "attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path(T + "indicators/<int:pk>/", views.indicator_detail, name="indicator-detail"),
+    path(T + "indicators/<int:pk>/edit/", views.indicator_edit, name="indicator-edit"),
+    path(
+        T + "indicator-values/<int:pk>/delete/",
+        views.indicator_value_delete,
+        name="indicator-value-delete",
+    ),
     path(T + "tasks/", views.task_list, name="task-list"),
     path(T + "tasks/add/", views.task_add, name="task-add"),
     path(T + "tasks/export.<str:fmt>", views.task_export, name="task-export"),

@@ -40,6 +40,7 @@ from .models import (
     Attachment,
     Goal,
     Indicator,
+    IndicatorValue,
     Measure,
     Plan,
     PlanStatus,
@@ -488,6 +489,42 @@ def attachment_download(request, pk):
 
 
 @territory_view("plans.change")
+def indicator_edit(request, pk):
+    indicator = _get_indicator(request, pk)
+    _refuse_closed(indicator.plan)
+    form = IndicatorForm(posted(request)[0], instance=indicator, plan=indicator.plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_save_indicator(form.save(commit=False), acting_user=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect(
+                "plans:indicator-detail", territory=request.territory.slug, pk=indicator.pk
+            )
+    return render(
+        request,
+        "plans/indicator_form.html",
+        {"form": form, "plan": indicator.plan, "indicator": indicator},
+    )
+
+
+@territory_view("plans.update_own")
+@require_POST
+def indicator_value_delete(request, pk):
+    value = get_object_or_404(
+        IndicatorValue.objects.select_related("indicator"), territory=request.territory, pk=pk
+    )
+    indicator = _get_indicator(request, value.indicator_id)
+    if not _may_record_value(request, indicator):
+        raise PermissionDenied
+    services.do_delete_indicator_value(value, acting_user=request.user)
+    messages.success(request, _("The value was removed."))
+    return redirect("plans:indicator-detail", territory=request.territory.slug, pk=indicator.pk)
+
+
+@territory_view("plans.change")
 def indicator_add(request, pk):
     plan = _get_plan(request, pk)
     _refuse_closed(plan)
@@ -550,6 +587,8 @@ def indicator_detail(request, pk):
         "chart": charts.indicator_chart(indicator, values, chart_id=f"indicator-{indicator.pk}"),
         "form": form,
         "plan": indicator.plan,
+        "may_edit": _may_change_plan(request) and indicator.plan.is_editable,
+        "may_record": may_record,
     }
     return render(request, "plans/indicator_detail.html", context)
 

@@ -55,7 +55,14 @@ def _plan_objects_of_a(cast):
     """A plan of A with a goal, a measure, a task, an indicator and an attachment."""
     from django.core.files.base import ContentFile
 
-    from spolu.plans.models import Attachment, Indicator, Plan, ProgressUpdate, Task
+    from spolu.plans.models import (
+        Attachment,
+        Indicator,
+        IndicatorValue,
+        Plan,
+        ProgressUpdate,
+        Task,
+    )
     from spolu.plans.tests.builders import make_plan
 
     with scope(territory=cast.territory_a):
@@ -69,6 +76,12 @@ def _plan_objects_of_a(cast):
         )
         indicator, _ = Indicator.objects.get_or_create(
             territory=cast.territory_a, plan=plan, name="Harness indicator", unit="%"
+        )
+        value, _ = IndicatorValue.objects.get_or_create(
+            territory=cast.territory_a,
+            indicator=indicator,
+            date=plan.period_start,
+            defaults={"value": 1},
         )
         attachment = Attachment.objects.first()
         if attachment is None:
@@ -94,6 +107,7 @@ def _plan_objects_of_a(cast):
         "measure": measure.pk,
         "task": task.pk,
         "indicator": indicator.pk,
+        "indicator_value": value.pk,
         "attachment": attachment.pk,
     }
 
@@ -195,6 +209,8 @@ SAMPLE_KWARGS = {
     "plans:progress-add": _pk("measure"),
     "plans:attachment-download": _pk("attachment"),
     "plans:indicator-detail": _pk("indicator"),
+    "plans:indicator-edit": _pk("indicator"),
+    "plans:indicator-value-delete": _pk("indicator_value"),
     "plans:task-list": lambda cast: {},
     "plans:task-add": lambda cast: {},
     "plans:task-export": lambda cast: {"fmt": "csv"},

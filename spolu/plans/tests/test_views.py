@@ -439,3 +439,45 @@ def test_tasks_of_a_closed_plan_are_history(cast, client_for):
         )
     response = client_for(cast.user("a_team")).post(url("task-status", task.pk), {"status": "done"})
     assert response.status_code == 403
+
+
+def test_indicator_is_edited_and_a_wrong_value_removed(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1, status="in_implementation")
+    with scope(territory=cast.territory_a):
+        from spolu.plans.models import Indicator, IndicatorValue
+
+        indicator = Indicator.objects.create(
+            territory=cast.territory_a, plan=plan, name="Absence", unit="%"
+        )
+        value = IndicatorValue.objects.create(
+            territory=cast.territory_a, indicator=indicator, date=START, value=99
+        )
+    client = client_for(cast.user("a_team"))
+    client.post(
+        url("indicator-edit", indicator.pk),
+        {"name": "Neomluvená absence", "unit": "%", "direction": "down"},
+    )
+    indicator.refresh_from_db()
+    assert indicator.name == "Neomluvená absence" and indicator.direction == "down"
+    client.post(url("indicator-value-delete", value.pk))
+    with scope(territory=cast.territory_a):
+        assert not IndicatorValue.objects.exists()
+    viewer = client_for(cast.user("a_viewer"))
+    assert viewer.get(url("indicator-edit", indicator.pk)).status_code == 403
+
+
+def test_adopted_plan_keeps_a_lead_implementer_on_every_measure(cast, client_for):
+    plan = make_plan(cast.territory_a, measures=1, status="adopted")
+    with scope(territory=cast.territory_a):
+        measure = plan.measures.get()
+    response = client_for(cast.user("a_team")).post(
+        url("measure-edit", measure.pk),
+        {
+            "goal": measure.goal_id,
+            "code": measure.code,
+            "title": measure.title,
+            "status": "planned",
+            "lead_implementer": "",
+        },
+    )
+    assert "This field is required." in response.content.decode()
