@@ -806,4 +806,63 @@ def load():
             upcoming[spec.name] = loader.upcoming(platform)
             platforms[spec.name] = platform
         loader.topics(platforms, upcoming)
+        _notices(zelenov, platforms)
     return []
+
+
+def _notices(territory, platforms):
+    """An agreed procedure in two versions and a few announcements (invented texts)."""
+    from .models import Agreement, AgreementVersion, Announcement, MeetingStatus
+
+    plenary = next(iter(platforms.values()))
+    held = list(
+        plenary.meetings.filter(status__in=[MeetingStatus.HELD, MeetingStatus.APPROVED]).order_by(
+            "starts_at"
+        )
+    )
+    agreement = Agreement.objects.create(
+        territory=territory, platform=plenary, title="Postup školy při doporučení dítěte do PPP"
+    )
+    versions = [
+        "1. Třídní učitel projedná obtíže dítěte s výchovným poradcem.\n"
+        "2. Škola pozve rodiče a domluví s nimi doporučení do poradny.\n"
+        "3. Poradna potvrdí termín vyšetření do 30 dnů.",
+        "1. Třídní učitel projedná obtíže dítěte s výchovným poradcem.\n"
+        "2. Škola pozve rodiče a domluví s nimi doporučení do poradny.\n"
+        "3. Poradna potvrdí termín vyšetření do 21 dnů a škole sdělí, jak může dítě "
+        "podpořit do doby vyšetření.\n"
+        "4. Po vyšetření se škola a poradna sejdou na společné konzultaci.",
+    ]
+    for number, (text, meeting) in enumerate(zip(versions, held[2::6], strict=False), start=1):
+        AgreementVersion.objects.create(
+            territory=territory,
+            agreement=agreement,
+            number=number,
+            text=text,
+            effective_from=meeting.starts_at.date() + datetime.timedelta(days=14),
+            adopted_at=meeting,
+        )
+    for category, title, text, platform in [
+        (
+            "legislation",
+            "Novela vyhlášky o podpůrných opatřeních",
+            "Od příštího pololetí se mění pravidla pro asistenty pedagoga; shrnutí přineseme "
+            "na nejbližší schůzku.",
+            None,
+        ),
+        (
+            "funding",
+            "Výzva na doučování žáků",
+            "Kraj vyhlásil výzvu na doučování; zájemci se mohou hlásit koordinátorce.",
+            plenary,
+        ),
+        (
+            "event",
+            "Společné setkání škol a poradny",
+            "Zveme výchovné poradce na setkání o nových postupech poradny.",
+            None,
+        ),
+    ]:
+        Announcement.objects.create(
+            territory=territory, platform=platform, category=category, title=title, text=text
+        )
