@@ -22,7 +22,7 @@ def visible_platforms(request):
     return platforms.filter(
         Q(member_people__user=request.user, member_people__has_left=False)
         | Q(member_organisations__in=own)
-        | Q(facilitator__user=request.user)
+        | Q(facilitator__user=request.user, facilitator__has_left=False)
     ).distinct()
 
 
@@ -30,7 +30,12 @@ def may_run(request, platform) -> bool:
     """The coordination team runs every platform; a facilitator runs their own."""
     if sees_all_platforms(request):
         return True
-    return platform.facilitator_id is not None and platform.facilitator.user_id == request.user.pk
+    facilitator = platform.facilitator
+    return (
+        facilitator is not None
+        and facilitator.user_id == request.user.pk
+        and not facilitator.has_left
+    )
 
 
 def get_platform(request, pk) -> Platform:

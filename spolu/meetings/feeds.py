@@ -53,7 +53,7 @@ def platforms_for_user(user):
                     member_organisations__people__user=user,
                     member_organisations__people__has_left=False,
                 )
-                | Q(facilitator__user=user)
+                | Q(facilitator__user=user, facilitator__has_left=False)
             )
             .distinct()
         )

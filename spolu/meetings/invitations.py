@@ -219,7 +219,8 @@ def do_send_invitations(meeting, *, acting_user) -> int:
     meeting.save(update_fields=["invitations_sent_at"])
     person_ids = [person.pk for person in people]
     transaction.on_commit(
-        lambda: send_invitation_emails(meeting.territory_id, meeting.pk, person_ids)
+        lambda: send_invitation_emails(meeting.territory_id, meeting.pk, person_ids),
+        robust=True,  # a mail server failure is logged, not shown as an error page
     )
     return len(people)
 
@@ -258,6 +259,7 @@ def send_invitation_emails(territory_id: int, meeting_id: int, person_ids: list[
             "summary": context["summary"],
             "date": formats.date_format(starts, "DATE_FORMAT"),
         }
+        subject = " ".join(subject.split())  # a line break in a name must not break the header
         for person in people:
             body = render_to_string("meetings/email/invitation.txt", {**context, "person": person})
             message = EmailMessage(subject=subject, body=body, to=[person.email])

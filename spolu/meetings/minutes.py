@@ -724,12 +724,16 @@ def do_send_minutes(meeting: Meeting, *, acting_user) -> int:
     Everyone on the attendance list who has an e-mail address and has not left receives
     them, whether present or not. Returns the number of addresses.
     """
+    from .invitations import invitees
+
     with scope(territory=meeting.territory_id):
-        addresses = Attendance.objects.filter(
-            meeting_id=meeting.pk, person__has_left=False
-        ).exclude(person__email="")
-        addresses = addresses.order_by("person__full_name", "pk").values_list(
-            "person__email", flat=True
+        # The people invited to or recorded at this meeting, and the platform's current
+        # members (someone who joined since the invitations also receives the minutes).
+        present = Attendance.objects.filter(meeting_id=meeting.pk, person__has_left=False).exclude(
+            person__email=""
+        )
+        addresses = [person.email for person in invitees(meeting)] + list(
+            present.order_by("person__full_name", "pk").values_list("person__email", flat=True)
         )
         recipients = list({address.lower(): address for address in addresses}.values())
     if not recipients:

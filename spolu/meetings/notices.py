@@ -88,7 +88,7 @@ def platforms_to_publish_for(request, action: str):
     platforms = Platform.objects.filter(territory=request.territory, active=True)
     if role_can(request.role, action):
         return platforms
-    return platforms.filter(facilitator__user=request.user)
+    return platforms.filter(facilitator__user=request.user, facilitator__has_left=False)
 
 
 def may_publish(request, platform, action: str) -> bool:
@@ -97,7 +97,7 @@ def may_publish(request, platform, action: str) -> bool:
         return True
     if platform is None or platform.facilitator_id is None:
         return False
-    return platform.facilitator.user_id == request.user.pk
+    return platform.facilitator.user_id == request.user.pk and not platform.facilitator.has_left
 
 
 def may_publish_anything(request, action: str) -> bool:

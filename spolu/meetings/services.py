@@ -49,6 +49,8 @@ DEFAULT_AGENDA = [
 def _refuse_locked(meeting: Meeting) -> None:
     if meeting.is_locked:
         raise ValidationError(_("The minutes are approved; add a correction instead."))
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ValidationError(_("The meeting was cancelled."))
 
 
 @transaction.atomic
@@ -86,6 +88,8 @@ def do_generate_meetings(platform: Platform, *, count: int = 1, acting_user) -> 
     """Create the next `count` meetings of the series after the last one that exists."""
     if not platform.recurrence:
         raise ValidationError(_("The platform has no regular rhythm; plan a meeting by hand."))
+    # Locked so that two clicks cannot plan the same slot twice.
+    Platform.objects.select_for_update().filter(pk=platform.pk).first()
     last = platform.meetings.aggregate(last=Max("occurrence"))["last"]
     now = timezone.now()
     after = max(last, now) if last else now
@@ -228,6 +232,11 @@ def plan_review(meeting: Meeting, *, today=None, previous=None) -> dict:
             Task.objects.filter(
                 territory_id=meeting.territory_id, status=TaskStatus.OPEN, due__lte=horizon
             )
+            # Tasks of the plan, and those agreed by this platform: another platform's
+            # decisions stay with its members.
+            .filter(
+                Q(decision__isnull=True) | Q(decision__meeting__platform_id=meeting.platform_id)
+            )
             .select_related("owner_organisation", "owner_person", "measure")
             .order_by("due", "pk")[:50]
         ),
@@ -243,7 +252,7 @@ def follow_up(meeting: Meeting) -> list[Task]:
             decision__meeting__starts_at__lt=meeting.starts_at,
             status=TaskStatus.OPEN,
         )
-        .select_related("owner_organisation", "owner_person", "decision__meeting")
+        .select_related("owner_organisation", "owner_person", "decision__meeting", "measure")
         .order_by("due", "pk")
     )
 
@@ -255,6 +264,7 @@ def follow_up(meeting: Meeting) -> list[Task]:
 def do_record_attendance(meeting: Meeting, *, statuses: dict, acting_user) -> None:
     """Set each person's attendance ({person: status}); their first organisation is kept."""
     _refuse_locked(meeting)
+    Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
     existing = {a.person_id: a for a in meeting.attendances.all()}
     for person, status in statuses.items():
         if person.territory_id != meeting.territory_id:
@@ -278,16 +288,23 @@ def do_respond(meeting: Meeting, *, person, answer: str, acting_user) -> Attenda
     """A member answers an invitation: attending or excused."""
     if meeting.status != MeetingStatus.PLANNED:
         raise ValidationError(_("This meeting no longer takes answers."))
-    attendance, _created = Attendance.objects.update_or_create(
+    Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+    attendance = Attendance.objects.filter(meeting=meeting, person=person).first()
+    if attendance is not None:
+        # The organisation the person was invited for stays: it is what attendance counts.
+        attendance.status = answer
+        attendance.save(update_fields=["status"])
+        return attendance
+    members = set(meeting.platform.member_organisations.values_list("pk", flat=True))
+    organisations = list(person.organisations.all())
+    organisation = next((o for o in organisations if o.pk in members), None)
+    return Attendance.objects.create(
+        territory_id=meeting.territory_id,
         meeting=meeting,
         person=person,
-        defaults={
-            "territory_id": meeting.territory_id,
-            "status": answer,
-            "organisation": next(iter(person.organisations.all()), None),
-        },
+        organisation=organisation or next(iter(organisations), None),
+        status=answer,
     )
-    return attendance
 
 
 @transaction.atomic
@@ -314,7 +331,8 @@ def do_close_meeting(meeting: Meeting, *, acting_user) -> Meeting:
     if meeting.status not in (MeetingStatus.PLANNED, MeetingStatus.HELD):
         raise ValidationError(_("This meeting cannot be closed."))
     meeting.status = MeetingStatus.HELD
-    meeting.closed_at = timezone.now()
+    # The first closing dates the minutes; sending them again does not move that date.
+    meeting.closed_at = meeting.closed_at or timezone.now()
     meeting.save(update_fields=["status", "closed_at"])
     from .minutes import do_send_minutes
 

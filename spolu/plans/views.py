@@ -385,9 +385,9 @@ def measure_detail(request, pk):
     measure = _get_measure(request, pk)
     today = timezone.localdate()
     tasks = list(
-        measure.tasks.select_related("owner_organisation", "owner_person").order_by(
-            "status", "due", "pk"
-        )
+        _visible_tasks(request, measure.tasks.all())
+        .select_related("owner_organisation", "owner_person")
+        .order_by("status", "due", "pk")
     )
     for task in tasks:
         task.overdue = task.is_overdue(today)
@@ -596,10 +596,19 @@ def indicator_detail(request, pk):
 # --- tasks -------------------------------------------------------------------------------
 
 
+def _visible_tasks(request, tasks):
+    """Tasks of the plans, and tasks agreed by platforms the user can see."""
+    from spolu.meetings.access import visible_platforms
+
+    return tasks.filter(
+        Q(decision__isnull=True) | Q(decision__meeting__platform__in=visible_platforms(request))
+    )
+
+
 def _filtered_tasks(request, form):
     today = timezone.localdate()
     tasks = (
-        Task.objects.filter(territory=request.territory)
+        _visible_tasks(request, Task.objects.filter(territory=request.territory))
         .select_related("owner_organisation", "owner_person", "measure")
         .prefetch_related("measure__partners")
     )
@@ -752,7 +761,8 @@ def our_measures(request):
         .order_by("plan__period_start", "code")
     )
     tasks = list(
-        Task.objects.filter(owner_organisation__in=own, status=TaskStatus.OPEN)
+        _visible_tasks(request, Task.objects.filter(owner_organisation__in=own))
+        .filter(status=TaskStatus.OPEN)
         .select_related("measure__plan", "owner_organisation", "owner_person")
         .prefetch_related("measure__partners")
         .order_by("due", "pk")[:50]

@@ -76,8 +76,8 @@ def test_a_person_who_left_no_longer_opens_the_platform(cast, platforms):
         me.save(update_fields=["has_left"])
     with scopes_disabled():
         mine = {p.name for p in platforms_for_user(cast.user("a_partner"))}
-    # Facilitating is not tied to the person row's employment (as in access.visible_platforms).
-    assert mine == {"Vedu"}
+    # A facilitator who has left no longer runs or sees the platform either.
+    assert mine == set()
 
 
 def test_feed_lists_only_the_users_meetings_as_valid_icalendar(cast, client, platforms):

@@ -63,7 +63,7 @@ def test_generating_skips_existing_slots_and_a_moved_meeting_stays_moved(cast):
 
 def test_agenda_moves_with_buttons_and_locks_after_approval(cast):
     platform = make_platform(cast.territory_a)
-    meeting = make_meeting(platform)
+    meeting = make_meeting(platform, starts_at=timezone.now() - datetime.timedelta(hours=3))
     with scope(territory=cast.territory_a):
         a = services.do_add_agenda_item(meeting, kind="topic", title="A", acting_user=None)
         b = services.do_add_agenda_item(meeting, kind="topic", title="B", acting_user=None)
@@ -298,3 +298,42 @@ def test_a_proposed_topic_goes_onto_the_agenda(cast, client_for):
     assert item.kind == "topic" and item.title == "Skrytá absence"
     detail = coordinator.get(url("platform-detail", platform.pk)).content.decode()
     assert "No topic is waiting for a meeting." in detail
+
+
+def test_tasks_of_a_platform_stay_with_its_members(cast, client_for):
+    platform, school, _partner = member_setup(cast)
+    secret = make_platform(cast.territory_a, name="Uzavřená skupina")
+    meeting = make_meeting(secret, starts_at=timezone.now() - datetime.timedelta(days=1))
+    with scope(territory=cast.territory_a):
+        services.do_add_decision(
+            meeting,
+            text="Citlivé",
+            acting_user=None,
+            task=Task(
+                title="Psycholog pro žáka",
+                owner_organisation=school,
+                due=timezone.localdate() + datetime.timedelta(days=3),
+            ),
+        )
+    own_meeting = make_meeting(platform, starts_at=timezone.now() + datetime.timedelta(days=2))
+    with scope(territory=cast.territory_a):
+        review = services.plan_review(own_meeting)
+    assert review["tasks_due"] == []
+    partner_tasks = client_for(cast.user("a_partner")).get(
+        reverse("plans:task-list", args=["alfov"])
+    )
+    assert "Psycholog pro žáka" not in partner_tasks.content.decode()
+    team_tasks = client_for(cast.user("a_team")).get(reverse("plans:task-list", args=["alfov"]))
+    assert "Psycholog pro žáka" in team_tasks.content.decode()
+
+
+def test_a_facilitator_who_left_no_longer_runs_the_platform(cast, client_for):
+    platform, _school, partner = member_setup(cast)
+    with scope(territory=cast.territory_a):
+        platform.facilitator = partner
+        platform.save()
+        partner.has_left = True
+        partner.save()
+    meeting = make_meeting(platform)
+    response = client_for(cast.user("a_partner")).get(url("meeting-edit", meeting.pk))
+    assert response.status_code in (403, 404)

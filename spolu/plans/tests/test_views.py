@@ -309,8 +309,9 @@ def test_measure_detail_query_count_is_fixed(cast, client_for, django_assert_num
     # session, user, membership, measure with risk and relations, partners, own organisations,
     # tasks, progress updates, attachments, indicators, their values, related measures,
     # carried-over successors, history and the names of the plan, goal and lead implementer
-    # it mentions (one query per related model), switcher
-    with django_assert_num_queries(17):
+    # it mentions (one query per related model), the platforms whose decisions the partner
+    # may see, switcher
+    with django_assert_num_queries(18):
         assert client.get(url("measure-detail", measure.pk)).status_code == 200
 
 
