@@ -96,6 +96,12 @@ class PlatformForm(forms.ModelForm):
             self.add_error("ordinal", _("Choose which week of the month."))
         if frequency and not data.get("first_meeting"):
             self.add_error("first_meeting", _("A regular rhythm needs the first meeting."))
+        first = data.get("first_meeting")
+        if first and not (2000 <= first.year <= 2100):
+            self.add_error("first_meeting", _("Enter a year between 2000 and 2100."))
+        duration = data.get("duration_minutes")
+        if duration is not None and not (1 <= duration <= 24 * 60):
+            self.add_error("duration_minutes", _("A meeting lasts between 1 minute and 24 hours."))
         if not self.errors:
             self.instance.recurrence = recurrence.build_rule(
                 frequency or "", data.get("weekday") or "", data.get("ordinal") or "1"
@@ -116,6 +122,10 @@ class MeetingForm(forms.ModelForm):
         start, end = data.get("starts_at"), data.get("ends_at")
         if start and end and end < start:
             self.add_error("ends_at", _("The meeting cannot end before it starts."))
+        for name in ("starts_at", "ends_at"):
+            value = data.get(name)
+            if value and not (2000 <= value.year <= 2100):
+                self.add_error(name, _("Enter a year between 2000 and 2100."))
         return data
 
 

@@ -141,6 +141,21 @@ def meeting_ics(meeting) -> bytes:
     return calendar_of([event], method=_itip_method(meeting)).to_ical()
 
 
+def platform_members(meeting):
+    """Everyone who belongs to the meeting's platform (not left), with or without e-mail."""
+    platform = meeting.platform
+    return (
+        Person.objects.filter(territory=meeting.territory_id, has_left=False)
+        .filter(
+            Q(platforms=platform)
+            | Q(organisations__platforms=platform)
+            | Q(pk=platform.facilitator_id)
+        )
+        .distinct()
+        .order_by("full_name", "pk")
+    )
+
+
 def invitees(meeting) -> list[Person]:
     """Who gets the invitation: member people, people of member organisations, facilitator.
 

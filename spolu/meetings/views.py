@@ -493,10 +493,11 @@ def agenda_edit(request, pk):
 @territory_view("meetings.view")
 def attendance_edit(request, pk):
     meeting = _run_meeting(request, pk)
-    from .invitations import invitees
+    from .invitations import platform_members
 
     existing = {a.person_id: a for a in meeting.attendances.select_related("person")}
-    people = {p.pk: p for p in invitees(meeting)}
+    # Every member can be recorded, also those without an e-mail or sharing one.
+    people = {p.pk: p for p in platform_members(meeting)}
     for attendance in existing.values():
         people.setdefault(attendance.person_id, attendance.person)
     rows = sorted(people.values(), key=lambda p: p.full_name)

@@ -337,3 +337,44 @@ def test_a_facilitator_who_left_no_longer_runs_the_platform(cast, client_for):
     meeting = make_meeting(platform)
     response = client_for(cast.user("a_partner")).get(url("meeting-edit", meeting.pk))
     assert response.status_code in (403, 404)
+
+
+def test_members_without_their_own_e_mail_can_be_recorded(cast, client_for):
+    from spolu.actors.tests.factories import make_person
+
+    platform, school, _partner = member_setup(cast)
+    make_person(cast.territory_a, full_name="Bez e-mailu", organisations=[school])
+    make_person(
+        cast.territory_a,
+        full_name="Sdílená adresa A",
+        organisations=[school],
+        email="info@skola.example",
+    )
+    make_person(
+        cast.territory_a,
+        full_name="Sdílená adresa B",
+        organisations=[school],
+        email="info@skola.example",
+    )
+    meeting = make_meeting(platform)
+    html = (
+        client_for(cast.user("a_coordinator")).get(url("attendance", meeting.pk)).content.decode()
+    )
+    for name in ("Bez e-mailu", "Sdílená adresa A", "Sdílená adresa B", "Petra Partnerová"):
+        assert name in html
+
+
+def test_far_dates_and_endless_meetings_are_refused(cast, client_for):
+    platform = make_platform(cast.territory_a)
+    client = client_for(cast.user("a_coordinator"))
+    response = client.post(
+        url("meeting-add", platform.pk),
+        {"starts_at": "0001-01-01T10:00", "ends_at": "0001-01-01T11:00"},
+    )
+    assert "Enter a year between 2000 and 2100." in response.content.decode()
+    response = client.post(
+        url("platform-edit", platform.pk),
+        {"name": "X", "kind": "plenary", "duration_minutes": 10**9},
+    )
+    assert response.status_code == 200
+    assert "A meeting lasts between 1 minute and 24 hours." in response.content.decode()
