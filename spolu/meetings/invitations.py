@@ -18,18 +18,11 @@ from django_scopes import scope
 from icalendar import Calendar, Event
 
 from spolu.actors.models import Organisation, Person
-from spolu.territories.models import Country
 
 from .models import Attendance, AttendanceStatus, Meeting, MeetingStatus
 
 PRODID = "-//Spolu//EN"
-# Invitations go out in the territory's language, whatever the sender's UI language is.
-COUNTRY_LANGUAGE = {Country.CZ: "cs", Country.PL: "pl"}
 ANSWERS = (AttendanceStatus.ATTENDING, AttendanceStatus.EXCUSED)
-
-
-def territory_language(territory) -> str:
-    return COUNTRY_LANGUAGE.get(territory.country, settings.LANGUAGE_CODE)
 
 
 def absolute_url(path: str) -> str:
@@ -269,7 +262,7 @@ def send_invitation_emails(territory_id: int, meeting_id: int, person_ids: list[
         "excused_url": answer_url(meeting, AttendanceStatus.EXCUSED),
     }
     messages = []
-    with translation.override(territory_language(meeting.territory)), timezone.override(tz):
+    with translation.override(meeting.territory.language), timezone.override(tz):
         subject = _("Invitation: %(summary)s, %(date)s") % {
             "summary": context["summary"],
             "date": formats.date_format(starts, "DATE_FORMAT"),

@@ -65,7 +65,6 @@ PDF_CONTENT_TYPE = "application/pdf"
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 # The language of a territory's e-mails and documents sent without a request.
-COUNTRY_LANGUAGE = {"CZ": "cs", "PL": "pl"}
 
 
 # Sanitising ----------------------------------------------------------------------------------
@@ -670,15 +669,11 @@ def minutes_filename(meeting: Meeting, extension: str) -> str:
 # E-mail --------------------------------------------------------------------------------------
 
 
-def territory_language(territory) -> str:
-    return COUNTRY_LANGUAGE.get(territory.country, settings.LANGUAGE_CODE)
-
-
 def _send_minutes(meeting_pk: int, territory_id: int, recipients: list[str]) -> None:
     with scope(territory=territory_id):
         meeting = Meeting.objects.select_related("territory", "platform").get(pk=meeting_pk)
     territory = meeting.territory
-    with translation.override(territory_language(territory)):
+    with translation.override(territory.language):
         document = minutes_document(meeting)
         attachments = []
         try:

@@ -36,7 +36,7 @@ from spolu.core.permissions import role_can
 from spolu.territories.models import Membership
 
 from .access import sees_all_platforms, visible_platforms
-from .invitations import absolute_url, territory_language
+from .invitations import absolute_url
 from .models import (
     Agreement,
     AgreementVersion,
@@ -268,7 +268,7 @@ def send_agreement_notice(territory_id: int, version_id: int, addresses: list[st
             "agreement__platform", "agreement__territory"
         ).get(pk=version_id)
     agreement = version.agreement
-    with translation.override(territory_language(agreement.territory)):
+    with translation.override(agreement.territory.language):
         context = {
             "title": agreement.title,
             "number": version.number,
@@ -325,7 +325,7 @@ def send_announcement_notice(territory_id: int, announcement_id: int, addresses)
             pk=announcement_id
         )
     territory = announcement.territory
-    with translation.override(territory_language(territory)):
+    with translation.override(territory.language):
         context = {
             "announcements": [_digest_line(announcement, territory)],
             "territory": territory.name,
@@ -427,7 +427,7 @@ def send_digest(territory, *, since: datetime.datetime) -> int:
     if not letters:
         return 0
     messages_out = []
-    with translation.override(territory_language(territory)):
+    with translation.override(territory.language):
         subject = _("News in %(territory)s") % {"territory": territory.name}
         for user, announcements in letters:
             context = {

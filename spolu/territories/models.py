@@ -34,6 +34,8 @@ KIND_COUNTRY = {
 }
 
 COUNTRY_TIME_ZONE = {Country.CZ: "Europe/Prague", Country.PL: "Europe/Warsaw"}
+# E-mails to a territory's members go out in its language, whatever the sender's UI language.
+COUNTRY_LANGUAGE = {Country.CZ: "cs", Country.PL: "pl"}
 
 
 class Territory(models.Model):
@@ -100,6 +102,10 @@ class Territory(models.Model):
     @property
     def time_zone(self) -> str:
         return COUNTRY_TIME_ZONE[self.country]
+
+    @property
+    def language(self) -> str:
+        return COUNTRY_LANGUAGE[self.country]
 
 
 class Network(models.Model):
