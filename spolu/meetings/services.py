@@ -260,12 +260,24 @@ def follow_up(meeting: Meeting) -> list[Task]:
 # --- during and after the meeting -------------------------------------------------------
 
 
+def _member_organisation_ids(meeting: Meeting) -> set[int]:
+    return set(meeting.platform.member_organisations.values_list("pk", flat=True))
+
+
+def _organisation_for(person, member_ids: set[int]):
+    """The organisation a person's attendance counts for: one that is a platform member."""
+    organisations = list(person.organisations.all())
+    member = next((o for o in organisations if o.pk in member_ids), None)
+    return member or next(iter(organisations), None)
+
+
 @transaction.atomic
 def do_record_attendance(meeting: Meeting, *, statuses: dict, acting_user) -> None:
     """Set each person's attendance ({person: status}); their first organisation is kept."""
     _refuse_locked(meeting)
     Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
     existing = {a.person_id: a for a in meeting.attendances.all()}
+    members = _member_organisation_ids(meeting)
     for person, status in statuses.items():
         if person.territory_id != meeting.territory_id:
             raise ValidationError(_("Choose people of this territory."))
@@ -275,7 +287,7 @@ def do_record_attendance(meeting: Meeting, *, statuses: dict, acting_user) -> No
                 territory_id=meeting.territory_id,
                 meeting=meeting,
                 person=person,
-                organisation=next(iter(person.organisations.all()), None),
+                organisation=_organisation_for(person, members),
                 status=status,
             )
         elif attendance.status != status:
@@ -295,14 +307,11 @@ def do_respond(meeting: Meeting, *, person, answer: str, acting_user) -> Attenda
         attendance.status = answer
         attendance.save(update_fields=["status"])
         return attendance
-    members = set(meeting.platform.member_organisations.values_list("pk", flat=True))
-    organisations = list(person.organisations.all())
-    organisation = next((o for o in organisations if o.pk in members), None)
     return Attendance.objects.create(
         territory_id=meeting.territory_id,
         meeting=meeting,
         person=person,
-        organisation=organisation or next(iter(organisations), None),
+        organisation=_organisation_for(person, _member_organisation_ids(meeting)),
         status=answer,
     )
 
