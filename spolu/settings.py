@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "spolu.actors",
     "spolu.plans",
     "spolu.meetings",
+    "spolu.cases",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -173,7 +176,10 @@ MFA_TOTP_ISSUER = "Spolu"
 # may open that territory's pages (the case module adds "caseworker").
 SPOLU_MFA_REQUIRED_ROLES = envlist("SPOLU_MFA_REQUIRED_ROLES")
 # Sessions of users in these roles end after this many minutes without a request.
-SPOLU_SENSITIVE_ROLES = envlist("SPOLU_SENSITIVE_ROLES", "caseworker")
+SPOLU_SENSITIVE_ROLES = envlist("SPOLU_SENSITIVE_ROLES", "caseworker,case_lead")
+# Pages that show data about a pupil (case signals) require two-factor authentication of
+# everyone who opens them. Only switch off for a local demo.
+SPOLU_CASE_DATA_MFA = envbool("SPOLU_CASE_DATA_MFA", "1")
 SPOLU_SENSITIVE_IDLE_MINUTES = envint("SPOLU_SENSITIVE_IDLE_MINUTES", "30")
 SESSION_COOKIE_AGE = envint("SPOLU_SESSION_HOURS", "12") * 3600
 
@@ -212,6 +218,31 @@ SPOLU_STALE_PROGRESS_DAYS = envint("SPOLU_STALE_PROGRESS_DAYS", "90")
 SPOLU_MAP_TILE_URL = os.environ.get("SPOLU_MAP_TILE_URL", "")
 SPOLU_MAP_ATTRIBUTION = os.environ.get("SPOLU_MAP_ATTRIBUTION", "")
 WHITENOISE_USE_FINDERS = DEBUG
+
+# Case signals (data about pupils).
+# Free-text fields are encrypted with these Fernet keys (comma-separated, newest first; the
+# first encrypts, all decrypt). Rotation: put a new key first, run `rotate_field_key`, then
+# drop the old one. Generate a key with `manage.py generate_field_key`.
+SPOLU_FIELD_KEY = envlist("SPOLU_FIELD_KEY")
+if not SPOLU_FIELD_KEY and not DEBUG and not TESTING:
+    raise ImproperlyConfigured("Set SPOLU_FIELD_KEY (see `manage.py generate_field_key`)")
+# Working days the department has to triage a new signal before it is shown as overdue.
+SPOLU_CASES_TRIAGE_DAYS = envint("SPOLU_CASES_TRIAGE_DAYS", "3")
+# Closed signals are anonymised this many years after closing.
+SPOLU_CASES_RETENTION_YEARS = envint("SPOLU_CASES_RETENTION_YEARS", "3")
+# Statistics never show a count between 1 and this number minus one.
+SPOLU_CASES_MIN_COUNT = envint("SPOLU_CASES_MIN_COUNT", "5")
+
+# Background jobs run by `manage.py db_worker` from the database queue (django-tasks);
+# the test suite runs them at once.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if TESTING
+        else "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # E-mail
 EMAIL_BACKEND = os.environ.get(

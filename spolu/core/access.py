@@ -17,7 +17,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
-from .permissions import network_role_can, role_can
+from .permissions import SENSITIVE_ACTIONS, network_role_can, role_can
 
 ACCESS_ATTR = "spolu_access"
 
@@ -50,9 +50,14 @@ def _no_store(response):
     return response
 
 
-def territory_view(action: str):
-    """Require a membership in the URL's territory whose role allows `action`."""
+def territory_view(action: str, *, hide: bool = False):
+    """Require a membership in the URL's territory whose role allows `action`.
+
+    With `hide=True` a role without the action gets 404 instead of 403, for pages whose mere
+    existence must not be confirmed (a single case signal).
+    """
     role_can(None, action)  # fail at import time on an undeclared action
+    sensitive = action in SENSITIVE_ACTIONS
 
     def decorator(view):
         @wraps(view)
@@ -65,17 +70,23 @@ def territory_view(action: str):
             if membership is None:
                 raise Http404
             if not role_can(membership.role, action):
-                raise PermissionDenied
-            if membership.role in settings.SPOLU_SENSITIVE_ROLES:
+                raise Http404 if hide else PermissionDenied
+            if sensitive or membership.role in settings.SPOLU_SENSITIVE_ROLES:
                 request.session["spolu_sensitive"] = True
-            if membership.role in settings.SPOLU_MFA_REQUIRED_ROLES and not _has_mfa(request.user):
-                messages.warning(
-                    request,
-                    _(
+            role_needs_mfa = membership.role in settings.SPOLU_MFA_REQUIRED_ROLES
+            page_needs_mfa = sensitive and settings.SPOLU_CASE_DATA_MFA
+            if (role_needs_mfa or page_needs_mfa) and not _has_mfa(request.user):
+                if role_needs_mfa:
+                    reason = _(
                         "Your role in this territory requires two-factor authentication. "
                         "Set it up to continue."
-                    ),
-                )
+                    )
+                else:
+                    reason = _(
+                        "Pages with data about pupils require two-factor authentication. "
+                        "Set it up to continue."
+                    )
+                messages.warning(request, reason)
                 return redirect("mfa_activate_totp")
             request.territory = membership.territory
             request.membership = membership

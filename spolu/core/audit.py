@@ -21,13 +21,40 @@ def log_read(instance) -> None:
     accessed.send(sender=instance.__class__, instance=instance)
 
 
-def entries_for_territory(territory):
-    """Audit entries of one territory, newest first, with what the list shows joined in."""
-    return (
-        LogEntry.objects.filter(additional_data__territory=territory.pk)
-        .select_related("actor", "content_type")
-        .order_by("-timestamp", "-pk")
+def log_export(instances, *, acting_user, what: str) -> None:
+    """Record that `acting_user` took `instances` out of Spolu (one entry per record)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=ContentType.objects.get_for_model(instance.__class__),
+            object_pk=str(instance.pk),
+            object_id=instance.pk,
+            object_repr=str(instance)[:200],
+            action=LogEntry.Action.ACCESS,
+            actor=acting_user,
+            changes={},
+            additional_data={**instance.get_additional_data(), "export": what},
+        )
+        for instance in instances
     )
+
+
+# Entries about case signals are shown only in the case log, to the head of case work.
+CASE_APP = "cases"
+
+
+def entries_for_territory(territory, *, cases: bool = False):
+    """Audit entries of one territory, newest first, with what the list shows joined in.
+
+    The territory's log leaves out the case module; `cases=True` gives only the case module.
+    """
+    entries = LogEntry.objects.filter(additional_data__territory=territory.pk)
+    if cases:
+        entries = entries.filter(content_type__app_label=CASE_APP)
+    else:
+        entries = entries.exclude(content_type__app_label=CASE_APP)
+    return entries.select_related("actor", "content_type").order_by("-timestamp", "-pk")
 
 
 def _field(model, name):

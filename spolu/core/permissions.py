@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     PARTNER = "partner", _("Partner organisation staff")
     SCHOOL = "school", _("School staff")
     CASEWORKER = "caseworker", _("Case worker")
+    CASE_LEAD = "case_lead", _("Head of case work")
     VIEWER = "viewer", _("Viewer")
 
 
@@ -51,7 +52,34 @@ TERRITORY_ACTIONS: dict[str, frozenset[str]] = {
     "meetings.view": ALL_ROLES,
     "meetings.manage": frozenset({Role.COORDINATOR, Role.TEAM}),
     "meetings.announce": frozenset({Role.COORDINATOR, Role.TEAM}),
+    # Cases (school signals about pupils). Single signals are seen only by their parties: the
+    # filing school, the department's case workers and the organisations a signal was referred
+    # to (checked per signal in spolu/cases/access.py). Everyone else sees aggregates only and
+    # gets 404 on a signal. The head of case work also reviews the case log and answers
+    # data-subject requests.
+    "cases.view": frozenset({Role.SCHOOL, Role.PARTNER, Role.CASEWORKER, Role.CASE_LEAD}),
+    "cases.file": frozenset({Role.SCHOOL}),
+    "cases.triage": frozenset({Role.CASEWORKER, Role.CASE_LEAD}),
+    "cases.handle": frozenset({Role.PARTNER, Role.SCHOOL, Role.CASEWORKER, Role.CASE_LEAD}),
+    "cases.export": frozenset({Role.CASEWORKER, Role.CASE_LEAD}),
+    "cases.audit": frozenset({Role.CASE_LEAD}),
+    "cases.subject_requests": frozenset({Role.CASE_LEAD}),
+    "cases.statistics": ALL_ROLES,
 }
+
+# Actions whose pages show data about a child: two-factor authentication is required (unless
+# SPOLU_CASE_DATA_MFA is off) and the session ends after SPOLU_SENSITIVE_IDLE_MINUTES idle.
+SENSITIVE_ACTIONS = frozenset(
+    {
+        "cases.view",
+        "cases.file",
+        "cases.triage",
+        "cases.handle",
+        "cases.export",
+        "cases.audit",
+        "cases.subject_requests",
+    }
+)
 
 NETWORK_ACTIONS: dict[str, frozenset[str]] = {
     "network.view": frozenset(NetworkRole.values),
