@@ -34,9 +34,11 @@ def personal_data_in(text: str) -> list[str]:
 
 class SignalForm(forms.ModelForm):
     school = SafeModelChoiceField(queryset=Organisation.objects, label=_("School"))
+    # Offered only after a warning (see clean), so that ticking it is a conscious act.
     confirm_no_personal_data = forms.BooleanField(
         label=_("I checked the text: it names no one and holds no birth number."),
         required=False,
+        widget=forms.HiddenInput,
     )
 
     class Meta:
@@ -100,6 +102,7 @@ class SignalForm(forms.ModelForm):
             found = personal_data_in(cleaned.get(name, ""))
             if found:
                 self.warned = True
+                self.fields["confirm_no_personal_data"].widget = forms.CheckboxInput()
                 self.add_error(
                     name,
                     _(

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from spolu.actors.models import SCHOOL_KINDS, Organisation
 from spolu.core.access import territory_view
-from spolu.core.audit import describe_entries, entries_for_territory, log_export
+from spolu.core.audit import describe_entries, entries_for_territory, log_export, log_read
 from spolu.core.exports import ListExporter
 from spolu.core.forms import posted
 from spolu.core.paging import paginate
@@ -129,19 +129,24 @@ def signal_add(request):
 @territory_view("cases.view", hide=True)
 def signal_detail(request, pk):
     signal, party = get_signal(request, pk)
+    return _render_detail(request, signal, party)
+
+
+def _render_detail(request, signal, party, **bound):
+    """The signal's page; `bound` replaces an empty action form with one that has errors."""
     events = [
         event
         for event in signal.events.select_related("author", "organisation", "support_paid_by")
         if party.sees_event(event)
     ]
-    may_act = party.department or bool(party.accepted_organisations)
+    referrals = list(signal.referrals.all())
+    if not (party.department or party.school):
+        referrals = [r for r in referrals if r.organisation_id in party.referred]
     context = {
         "signal": signal,
         "party": party,
         "events": events,
-        "referrals": list(signal.referrals.all())
-        if (party.department or party.school)
-        else [r for r in signal.referrals.all() if r.organisation_id in party.referred],
+        "referrals": referrals,
         "overdue": signal.status in (SignalStatus.FILED, SignalStatus.RECEIVED)
         and signal.triage_due < timezone.localdate(),
         "pending_referrals": [
@@ -150,39 +155,46 @@ def signal_detail(request, pk):
     }
     if signal.is_open:
         if party.department:
-            context["triage_form"] = TriageForm(
-                initial={"decision": signal.triage_decision or None}
-            )
-            context["refer_form"] = ReferForm(territory=request.territory, signal=signal)
-            context["close_form"] = CloseForm()
-        if may_act:
+            if signal.status in (SignalStatus.FILED, SignalStatus.RECEIVED, SignalStatus.TRIAGED):
+                context["triage_form"] = TriageForm(
+                    initial={"decision": signal.triage_decision or None}
+                )
+            if signal.status in (SignalStatus.TRIAGED, SignalStatus.REFERRED):
+                context["refer_form"] = ReferForm(territory=request.territory, signal=signal)
+                context["close_form"] = CloseForm()
+        if signal.status in (SignalStatus.TRIAGED, SignalStatus.REFERRED) and (
+            party.department or party.accepted_organisations
+        ):
             context["event_form"] = EventForm(territory=request.territory)
         if party.school:
             context["supplement_form"] = SupplementForm()
-        context["answer_form"] = AnswerForm()
+        if context["pending_referrals"]:
+            context["answer_form"] = AnswerForm()
+    context.update(bound)
     return render(request, "cases/signal_detail.html", context)
 
 
-def _step(request, pk, action_check, run, form_class, *, form_kwargs=None, done):
-    """Run one workflow step posted from the signal page; errors go back as messages."""
+def _step(request, pk, action_check, run, form_class, *, name, form_kwargs=None, done):
+    """Run one workflow step posted from the signal page.
+
+    A form with errors, or a step the service refuses, shows the signal page again with the
+    typed text kept and the errors beside the fields.
+    """
     signal, party = get_signal(request, pk, log=False)
     if not action_check(party):
         raise PermissionDenied
     form = form_class(request.POST, **(form_kwargs(signal) if form_kwargs else {}))
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
-        return _detail(request, signal)
-    try:
-        run(signal, party, form.cleaned_data)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, done)
-    return _detail(request, signal)
+    if form.is_valid():
+        try:
+            run(signal, party, form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, done)
+            return _detail(request, signal)
+    log_read(signal)  # the page shows the signal again
+    signal.refresh_from_db()
+    return _render_detail(request, signal, party, **{name: form})
 
 
 @territory_view("cases.triage", hide=True)
@@ -200,6 +212,7 @@ def signal_triage(request, pk):
             organisation=services.department_organisation(request),
         ),
         TriageForm,
+        name="triage_form",
         done=_("The signal was triaged. The school can read the decision."),
     )
 
@@ -220,6 +233,7 @@ def signal_refer(request, pk):
             visible_to_school=data["visible_to_school"],
         ),
         ReferForm,
+        name="refer_form",
         form_kwargs=lambda signal: {"territory": request.territory, "signal": signal},
         done=_("The signal was referred. The organisations were notified."),
     )
@@ -233,18 +247,19 @@ def referral_answer(request, pk, referral):
     if target.organisation_id not in party.referred:
         raise PermissionDenied
     form = AnswerForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose whether you accept or return the signal."))
-        return _detail(request, signal)
-    accept = form.cleaned_data["answer"] == "accept"
-    try:
-        services.do_answer_referral(
-            target, accept=accept, reason=form.cleaned_data["reason"], acting_user=request.user
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return _detail(request, signal)
+    accept = False
+    if form.is_valid():
+        accept = form.cleaned_data["answer"] == "accept"
+        try:
+            services.do_answer_referral(
+                target, accept=accept, reason=form.cleaned_data["reason"], acting_user=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if form.errors:
+        log_read(signal)
+        signal.refresh_from_db()
+        return _render_detail(request, signal, party, answer_form=form)
     if accept:
         messages.success(request, _("You accepted the signal. Record what you do on this page."))
         return _detail(request, signal)
@@ -281,6 +296,7 @@ def signal_event_add(request, pk):
         lambda party: party.department or bool(party.accepted_organisations),
         run,
         EventForm,
+        name="event_form",
         form_kwargs=lambda signal: {"territory": request.territory},
         done=_("It was recorded."),
     )
@@ -297,6 +313,7 @@ def signal_supplement(request, pk):
             signal, data["text"], acting_user=request.user
         ),
         SupplementForm,
+        name="supplement_form",
         done=_("Your addition was sent to the department."),
     )
 
@@ -316,6 +333,7 @@ def signal_close(request, pk):
             organisation=services.department_organisation(request),
         ),
         CloseForm,
+        name="close_form",
         done=_("The signal was closed. The school can read the outcome."),
     )
 
