@@ -24,8 +24,9 @@ run: install translations
 	SPOLU_DEBUG=1 $(BIN)/python manage.py load_demo
 	@echo ""
 	@echo "Spolu is starting at http://127.0.0.1:8000 - log in with a demo login above."
+	@echo "For the demo, pages with pupil data do not ask for two-factor login (SPOLU_CASE_DATA_MFA=0)."
 	@echo "Stop it with Ctrl+C."
-	SPOLU_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	SPOLU_DEBUG=1 SPOLU_CASE_DATA_MFA=0 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

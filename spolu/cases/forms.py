@@ -73,8 +73,9 @@ class SignalForm(forms.ModelForm):
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = schools
-        if len(schools) == 1:
-            self.fields["school"].initial = schools[0].pk
+        only = list(schools[:2])
+        if len(only) == 1:
+            self.fields["school"].initial = only[0].pk
         self.warned = False
 
     def clean_pupil_reference(self):

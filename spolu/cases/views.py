@@ -75,7 +75,7 @@ def signal_list(request):
         "today": today,
         "statuses": [("open", _("Open")), *SignalStatus.choices],
         "categories": Category.choices,
-        "may_file": role_can(request.role, "cases.file") and bool(_schools_of(request)),
+        "may_file": role_can(request.role, "cases.file") and _schools_of(request).exists(),
         "may_export": role_can(request.role, "cases.export"),
         "department": is_department(request),
         "pending_referrals": pending,
@@ -89,17 +89,15 @@ def signal_list(request):
 
 
 def _schools_of(request):
-    return list(
-        Organisation.objects.filter(
-            pk__in=own_organisations(request), kind__in=SCHOOL_KINDS, active=True
-        ).order_by("name")
-    )
+    return Organisation.objects.filter(
+        pk__in=own_organisations(request), kind__in=SCHOOL_KINDS, active=True
+    ).order_by("name")
 
 
 @territory_view("cases.file")
 def signal_add(request):
     schools = _schools_of(request)
-    if not schools:
+    if not schools.exists():
         messages.error(
             request,
             _(

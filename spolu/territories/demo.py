@@ -33,6 +33,7 @@ DEMO_USERS = [
     ("partner@zelenov.example", "Lucie Malá", {"9991": Role.PARTNER}, "partner organisation staff"),
     ("skola@zelenov.example", "Tomáš Říha", {"9991": Role.SCHOOL}, "school staff"),
     ("pripady@zelenov.example", "Eva Nováková", {"9991": Role.CASEWORKER}, "case worker"),
+    ("vedouci@zelenov.example", "Hana Veselá", {"9991": Role.CASE_LEAD}, "head of case work"),
     ("divak@zelenov.example", "Karel Beneš", {"9991": Role.VIEWER}, "viewer"),
     (
         "koordynator@zielonow.example",

@@ -162,6 +162,43 @@ def _meeting_objects_of_a(cast):
     }
 
 
+def _case_objects_of_a(cast):
+    """A signal of A filed by a school, referred to an NGO."""
+    from spolu.cases import services
+    from spolu.cases.models import Signal
+
+    with scope(territory=cast.territory_a):
+        signal = Signal.objects.filter(territory=cast.territory_a).first()
+        if signal is None:
+            school = Organisation.objects.get(pk=_organisation_of_a(cast))
+            ngo, _ = Organisation.objects.get_or_create(
+                territory=cast.territory_a, name="Harness NGO", kind="ngo"
+            )
+            signal = services.do_file_signal(
+                Signal(
+                    territory=cast.territory_a,
+                    school=school,
+                    pupil_reference="H-1",
+                    birth_year=2015,
+                    grade="5",
+                    category="other",
+                    description="Harness",
+                ),
+                acting_user=cast.user("a_school"),
+            )
+            services.do_triage(signal, "refer", "Harness", acting_user=cast.user("a_caseworker"))
+            services.do_refer(signal, [ngo], "", acting_user=cast.user("a_caseworker"))
+        return {"signal": signal.pk, "referral": signal.referrals.first().pk}
+
+
+def _c(*, referral=False):
+    def kwargs(cast):
+        objects = _case_objects_of_a(cast)
+        return {"pk": objects["signal"], **({"referral": objects["referral"]} if referral else {})}
+
+    return kwargs
+
+
 def _m(kind, **extra):
     return lambda cast: {"pk": _meeting_objects_of_a(cast)[kind], **extra}
 
@@ -245,10 +282,27 @@ SAMPLE_KWARGS = {
     "meetings:agreement-version-add": _m("agreement"),
     "meetings:announcement-list": lambda cast: {},
     "meetings:announcement-add": lambda cast: {},
+    "cases:signal-list": lambda cast: {},
+    "cases:signal-add": lambda cast: {},
+    "cases:signal-export": lambda cast: {"fmt": "xlsx"},
+    "cases:case-log": lambda cast: {},
+    "cases:signal-detail": _c(),
+    "cases:signal-triage": _c(),
+    "cases:signal-refer": _c(),
+    "cases:signal-event-add": _c(),
+    "cases:signal-supplement": _c(),
+    "cases:signal-close": _c(),
+    "cases:referral-answer": _c(referral=True),
 }
 
 # The member of A used as the control for each URL (must reach it: 200, 302 or 405).
-CONTROL_USER = {"territories:network-home": "a_advisor"}
+CONTROL_USER = {
+    "territories:network-home": "a_advisor",
+    # Single signals are for their parties only: the department's head of case work is the
+    # control (the coordinator sees aggregates only); a school files signals.
+    **{name: "a_case_lead" for name in SAMPLE_KWARGS if name.startswith("cases:")},
+    "cases:signal-add": "a_school",
+}
 
 
 def walk(patterns=None, namespace="", prefix=""):
