@@ -238,3 +238,21 @@ def test_list_and_detail_use_a_fixed_number_of_queries(
         assert client.get(url("signal-list", world)).status_code == 200
     with django_assert_num_queries(14):
         assert client.get(url("signal-detail", world, pk=signals[0].pk)).status_code == 200
+
+
+def test_opening_case_pages_makes_the_session_expire_after_inactivity(world, client_for, settings):
+    import time
+
+    settings.SPOLU_SENSITIVE_IDLE_MINUTES = 30
+    client = client_for(world.user("a_school"))  # a school role is not sensitive by itself
+    plans = reverse("plans:plan-list", args=[world.territory.slug])
+    assert client.get(plans).status_code == 200
+    assert not client.session.get("spolu_sensitive")
+    assert client.get(url("signal-list", world)).status_code == 200
+    session = client.session
+    assert session["spolu_sensitive"]
+    session["spolu_last_seen"] = int(time.time()) - 31 * 60
+    session.save()
+    response = client.get(url("signal-list", world))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))

@@ -26,9 +26,21 @@ def test_check_deploy_is_clean_with_production_settings():
         {
             "SPOLU_SECRET_KEY": "k3y-" + "x7Qp!9zR" * 7,
             "SPOLU_ALLOWED_HOSTS": "spolu.example.org",
+            "SPOLU_FIELD_KEY": FIELD_KEY,
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+FIELD_KEY = "0hWmlq3Pj0b9-qz0ko8Xf3vE0W7sZt3b1m3n2kWQbQk="
+
+
+def test_production_refuses_to_start_without_a_field_key():
+    result = _run(
+        {"SPOLU_SECRET_KEY": "k3y-" + "x7Qp!9zR" * 7, "SPOLU_ALLOWED_HOSTS": "spolu.example.org"}
+    )
+    assert result.returncode != 0
+    assert "SPOLU_FIELD_KEY" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
