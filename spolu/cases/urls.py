@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import subject, views
 
 app_name = "cases"
 
@@ -23,3 +23,5 @@ urlpatterns = [
         name="referral-answer",
     ),
 ]
+
+urlpatterns += subject.urlpatterns

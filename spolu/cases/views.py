@@ -137,9 +137,10 @@ def _render_detail(request, signal, party, **bound):
         for event in signal.events.select_related("author", "organisation", "support_paid_by")
         if party.sees_event(event)
     ]
-    referrals = list(signal.referrals.all())
-    if not (party.department or party.school):
-        referrals = [r for r in referrals if r.organisation_id in party.referred]
+    # The school learns about referrals from the events the department shares with it.
+    referrals = [
+        r for r in signal.referrals.all() if party.department or r.organisation_id in party.referred
+    ]
     context = {
         "signal": signal,
         "party": party,
