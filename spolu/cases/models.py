@@ -37,6 +37,9 @@ class SignalStatus(models.TextChoices):
     CLOSED = "closed", pgettext_lazy("signal", "Closed")
 
 
+# A signal in these states waits for the department's triage (overdue after `triage_due`).
+WAITING_FOR_TRIAGE = (SignalStatus.FILED, SignalStatus.RECEIVED)
+
 OPEN_STATUSES = (
     SignalStatus.FILED,
     SignalStatus.RECEIVED,
@@ -89,7 +92,8 @@ class Signal(TenantModel):
         ),
     )
     pupil_initials = EncryptedTextField(_("initials"), blank=True)
-    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    # Removed when the signal is anonymised (the grade then keeps only its level).
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True)
     grade = models.CharField(_("grade"), max_length=20, help_text=_("For example 7 or 7.B."))
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     urgency = models.CharField(

@@ -156,7 +156,8 @@ def do_triage(signal: Signal, decision: str, reason: str, *, acting_user, organi
         raise ValidationError({"reason": _("Say why: the school will read it.")})
     signal.status = SignalStatus.TRIAGED
     signal.triage_decision = decision
-    signal.triaged_at = timezone.now()
+    # Time to triage counts to the first decision; a change of mind does not reset it.
+    signal.triaged_at = signal.triaged_at or timezone.now()
     signal.save(update_fields=["status", "triage_decision", "triaged_at"])
     return _event(
         signal,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import subject, views
+from . import stats, subject, views
 
 app_name = "cases"
 
@@ -25,3 +25,4 @@ urlpatterns = [
 ]
 
 urlpatterns += subject.urlpatterns
+urlpatterns += stats.urlpatterns

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from spolu.actors.models import SCHOOL_KINDS, Organisation
 from spolu.core.access import territory_view
 from spolu.core.audit import describe_entries, entries_for_territory, log_export, log_read
+from spolu.core.crypto import encrypted_fields
 from spolu.core.exports import ListExporter
 from spolu.core.forms import posted
 from spolu.core.paging import paginate
@@ -33,9 +34,9 @@ from .forms import (
     SupplementForm,
     TriageForm,
 )
-from .models import Category, Referral, ReferralStatus, Signal, SignalStatus
+from .models import WAITING_FOR_TRIAGE, Category, Referral, ReferralStatus, Signal, SignalStatus
 
-OVERDUE = Q(status__in=(SignalStatus.FILED, SignalStatus.RECEIVED))
+OVERDUE = Q(status__in=WAITING_FOR_TRIAGE)
 
 
 def _detail(request, signal):
@@ -60,7 +61,11 @@ def _filtered(request, signals):
 @territory_view("cases.view")
 def signal_list(request):
     today = timezone.localdate()
-    signals = _filtered(request, visible_signals(request)).select_related("school")
+    signals = (
+        _filtered(request, visible_signals(request))
+        .select_related("school")
+        .defer(*encrypted_fields(Signal))  # the list shows no pupil data: nothing to decrypt
+    )
     page_obj = paginate(request, signals.order_by("-filed_at", "-pk"))
     own = own_organisations(request)
     pending = (
@@ -146,8 +151,7 @@ def _render_detail(request, signal, party, **bound):
         "party": party,
         "events": events,
         "referrals": referrals,
-        "overdue": signal.status in (SignalStatus.FILED, SignalStatus.RECEIVED)
-        and signal.triage_due < timezone.localdate(),
+        "overdue": signal.status in WAITING_FOR_TRIAGE and signal.triage_due < timezone.localdate(),
         "pending_referrals": [
             r for r in party.referred.values() if r.status == ReferralStatus.PENDING
         ],
@@ -387,6 +391,7 @@ def signal_export(request, fmt):
     signals = list(
         _filtered(request, visible_signals(request))
         .select_related("school")
+        .defer(*encrypted_fields(Signal))
         .annotate(referral_count=Count("referrals"))
         .order_by("number")
     )

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -11,6 +12,7 @@ from spolu.core.access import network_view, territory_view
 from spolu.core.audit import describe_entries, entries_for_territory
 from spolu.core.forms import posted as _posted
 from spolu.core.paging import paginate
+from spolu.core.permissions import role_can
 
 from . import services
 from .forms import AuditFilterForm, MemberAddForm, MemberRoleForm
@@ -20,6 +22,7 @@ from .models import Membership, Territory
 @territory_view("territory.view")
 def territory_home(request):
     territory = request.territory
+    from spolu.cases.stats import signal_summary
     from spolu.meetings.notices import announcements_for_home
 
     context = {
@@ -27,6 +30,8 @@ def territory_home(request):
         "municipalities": Territory.objects.filter(parent=territory).order_by("name"),
         "member_count": Membership.objects.filter(territory=territory).count(),
     }
+    if role_can(request.role, "cases.statistics"):
+        context["signal_stats"] = signal_summary(territory, today=timezone.localdate())
     return render(request, "territories/home.html", context)
 
 

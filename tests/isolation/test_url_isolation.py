@@ -293,6 +293,11 @@ SAMPLE_KWARGS = {
     "cases:signal-supplement": _c(),
     "cases:signal-close": _c(),
     "cases:referral-answer": _c(referral=True),
+    "cases:subject-search": lambda cast: {},
+    "cases:subject-export": lambda cast: {"fmt": "json"},
+    "cases:subject-erase": lambda cast: {},
+    "cases:statistics": lambda cast: {},
+    "cases:network-statistics": lambda cast: {},
 }
 
 # The member of A used as the control for each URL (must reach it: 200, 302 or 405).
@@ -302,6 +307,7 @@ CONTROL_USER = {
     # control (the coordinator sees aggregates only); a school files signals.
     **{name: "a_case_lead" for name in SAMPLE_KWARGS if name.startswith("cases:")},
     "cases:signal-add": "a_school",
+    "cases:network-statistics": "a_advisor",
 }
 
 

@@ -79,6 +79,7 @@ def test_territory_home_query_count_is_fixed(cast, client_for, django_assert_num
         )
     client = client_for(cast.user("a_viewer"))
     # session, user, membership+territory, municipalities, member count, the viewer's own
-    # organisations and the announcements they see, switcher
-    with django_assert_num_queries(8):
+    # organisations and the announcements they see, the signal statistics card (counts,
+    # triage times: spolu/cases/stats.py signal_summary), switcher
+    with django_assert_num_queries(10):
         assert client.get(reverse("territories:home", args=["alfov"])).status_code == 200
