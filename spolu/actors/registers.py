@@ -67,12 +67,10 @@ import csv
 import io
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from xml.etree import ElementTree
 
-from auditlog.context import auditlog_value, set_actor
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
@@ -80,6 +78,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_scopes import scope
 
+from spolu.core.audit import acting_as
 from spolu.core.fields import fold
 from spolu.territories.models import Country, Territory, TerritoryKind
 
@@ -1564,25 +1563,6 @@ def _compare(report: ImportReport, inside, key_label) -> None:
             report.unchanged.append(item)
 
 
-@contextmanager
-def _acting(user):
-    """Name the user in the audit entries written inside.
-
-    auditlog keeps its context in a variable that a nested context overwrites for good; the
-    previous one (a request's, set by auditlog's middleware) is put back on the way out.
-    """
-    if user is None:
-        yield
-        return
-    previous = auditlog_value.get(None)
-    try:
-        with set_actor(user):
-            yield
-    finally:
-        if previous is not None:
-            auditlog_value.set(previous)
-
-
 def apply_import(report: ImportReport, *, acting_user) -> ImportReport:
     """Write a planned import: create and update the organisations, in one transaction.
 
@@ -1594,7 +1574,7 @@ def apply_import(report: ImportReport, *, acting_user) -> ImportReport:
     territory = report.territory
     source = _SOURCE[FORMAT_COUNTRY[report.format_code]]
     key_field = "red_izo" if report.format_code.startswith("cz") else "rspo"
-    with transaction.atomic(), scope(territory=territory), _acting(acting_user):
+    with transaction.atomic(), scope(territory=territory), acting_as(acting_user):
         taken = set(
             Organisation.objects.filter(
                 territory=territory,

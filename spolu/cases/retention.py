@@ -14,9 +14,7 @@ import logging
 import re
 import secrets
 import zoneinfo
-from contextlib import contextmanager
 
-from auditlog.context import auditlog_value, set_actor
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
-from spolu.core.audit import log_export
-from spolu.plans.transfer import ExportUnavailable
+from spolu.core.audit import acting_as, log_export
+from spolu.core.documents import html_to_pdf
 
 from .models import EventKind, Referral, Signal, SignalEvent, SignalStatus
 
@@ -37,25 +35,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 200
 JSON_CONTENT_TYPE = "application/json"
 PDF_CONTENT_TYPE = "application/pdf"
-
-
-@contextmanager
-def _acting_as(user):
-    """Record `user` as the actor of the audit entries written inside the block.
-
-    auditlog's `set_actor` overwrites the request's context and never restores it, so the
-    request's own actor would be lost for the rest of the request; it is put back here.
-    """
-    if user is None:
-        yield
-        return
-    previous = auditlog_value.get(None)
-    try:
-        with set_actor(user):
-            yield
-    finally:
-        if previous is not None:
-            auditlog_value.set(previous)
 
 
 def anonymous_reference() -> str:
@@ -76,7 +55,7 @@ ANONYMISED_FIELDS = [
 
 
 def _anonymise(signal: Signal, *, acting_user, now) -> tuple[Signal, bool]:
-    with scope(territory=signal.territory_id), transaction.atomic(), _acting_as(acting_user):
+    with scope(territory=signal.territory_id), transaction.atomic(), acting_as(acting_user):
         locked = Signal.objects.select_for_update().get(pk=signal.pk)
         if locked.anonymised_at is not None:
             return locked, False
@@ -318,29 +297,13 @@ def subject_export_json(signals) -> bytes:
     return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode()
 
 
-def _refuse_fetching(url, *args, **kwargs):
-    raise ValueError("The document loads no external resources.")
-
-
 def subject_export_pdf(signals) -> bytes:
     """The same content as the JSON, as an A4 PDF; ExportUnavailable without WeasyPrint."""
-    try:
-        # Imported here so the application starts on a server without Pango.
-        import weasyprint
-    except (ImportError, OSError) as error:
-        raise ExportUnavailable(
-            _("PDF export is not available on this server: %(reason)s") % {"reason": error}
-        ) from error
     document = _document(signals)
     # Times as the territory's clock shows them, whoever downloads the document.
     with timezone.override(zoneinfo.ZoneInfo(document["time_zone"])):
         html = render_to_string("cases/documents/subject.html", {"document": document})
-    urls = getattr(weasyprint, "urls", None)
-    if hasattr(urls, "URLFetcher"):
-        fetcher = urls.URLFetcher(allowed_protocols=())  # allows no protocol: refuses all
-    else:
-        fetcher = _refuse_fetching
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return html_to_pdf(html)
 
 
 SUBJECT_EXPORTS = {
@@ -371,7 +334,7 @@ def do_erase_subject(signals, *, acting_user) -> int:
     if len(territories) != 1:
         raise ValueError("A data-subject request concerns one territory.")
     territory_id = territories.pop()
-    with scope(territory=territory_id), transaction.atomic(), _acting_as(acting_user):
+    with scope(territory=territory_id), transaction.atomic(), acting_as(acting_user):
         # The collector sends a delete signal for every row (the models are audited), so
         # each signal, event and referral gets its own audit entry.
         _total, deleted = Signal.objects.filter(pk__in=[s.pk for s in signals]).delete()

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from spolu.actors.models import SCHOOL_KINDS, Organisation
 from spolu.core.access import territory_view
 from spolu.core.audit import log_read
+from spolu.core.documents import ExportUnavailable
 from spolu.core.forms import posted
-from spolu.plans.transfer import ExportUnavailable
 
 from . import retention
 

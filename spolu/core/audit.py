@@ -1,13 +1,34 @@
 """One audit mechanism for the project (django-auditlog): changes and reads of tenant rows."""
 
 import ast
+from contextlib import contextmanager
 
+from auditlog.context import auditlog_value, set_actor
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from auditlog.signals import accessed
 from django.utils.text import capfirst
 
 from .fields import ChoiceSetField
+
+
+@contextmanager
+def acting_as(user):
+    """Name `user` as the actor of the audit entries written inside (commands, imports).
+
+    auditlog keeps its context in a variable that a nested context overwrites for good; the
+    previous one (a request's, set by auditlog's middleware) is put back on the way out.
+    """
+    if user is None:
+        yield
+        return
+    previous = auditlog_value.get(None)
+    try:
+        with set_actor(user):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)
 
 
 def track(model, **options):

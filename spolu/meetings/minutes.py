@@ -35,8 +35,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from spolu.core.documents import ExportUnavailable, html_to_pdf
 from spolu.plans.models import Task
-from spolu.plans.transfer import ExportUnavailable
 
 from .models import (
     AgendaItem,
@@ -519,26 +519,8 @@ def minutes_html(meeting: Meeting) -> str:
 # PDF and DOCX --------------------------------------------------------------------------------
 
 
-def _refuse_fetching(url, *args, **kwargs):
-    raise ValueError("The minutes load no external resources.")
-
-
 def _pdf(document: MinutesDocument) -> bytes:
-    try:
-        # Imported here so the application starts on a server without Pango.
-        import weasyprint
-    except (ImportError, OSError) as error:
-        raise ExportUnavailable(
-            _("PDF export is not available on this server: %(reason)s") % {"reason": error}
-        ) from error
-    html = _html(document)
-    urls = getattr(weasyprint, "urls", None)
-    if hasattr(urls, "URLFetcher"):
-        # A fetcher that allows no protocol refuses every URL.
-        fetcher = urls.URLFetcher(allowed_protocols=())
-    else:
-        fetcher = _refuse_fetching
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return html_to_pdf(_html(document))
 
 
 def minutes_pdf(meeting: Meeting) -> bytes:

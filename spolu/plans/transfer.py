@@ -37,6 +37,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from spolu.actors.models import EducationLevel, Organisation, Person
+from spolu.core.documents import html_to_pdf
 from spolu.core.exports import ListExporter, escape_formula, unescape_formula
 from spolu.core.fields import fold
 from spolu.core.imports import FileProblem, read_upload
@@ -57,10 +58,6 @@ from .models import (
 )
 from .risk import measures_with_risk, risk_reasons
 from .services import do_save_goal, do_save_measure
-
-
-class ExportUnavailable(Exception):
-    """The PDF cannot be made on this server: WeasyPrint or its Pango library is missing."""
 
 
 def _title(model, field_name):
@@ -1620,27 +1617,9 @@ def plan_html(plan: Plan, *, today: datetime.date | None = None) -> str:
     return render_to_string("plans/export/plan_document.html", {"document": document})
 
 
-def _refuse_fetching(url, *args, **kwargs):
-    raise ValueError("The plan document loads no external resources.")
-
-
 def plan_pdf(plan: Plan, *, today: datetime.date | None = None) -> bytes:
     """The plan document as an A4 PDF, rendered by WeasyPrint from `plan_html`."""
-    try:
-        # Imported here so the application starts on a server without Pango.
-        import weasyprint
-    except (ImportError, OSError) as error:
-        raise ExportUnavailable(
-            _("PDF export is not available on this server: %(reason)s") % {"reason": error}
-        ) from error
-    html = plan_html(plan, today=today)
-    urls = getattr(weasyprint, "urls", None)
-    if hasattr(urls, "URLFetcher"):
-        # A fetcher that allows no protocol refuses every URL (WeasyPrint with URLFetcher).
-        fetcher = urls.URLFetcher(allowed_protocols=())
-    else:
-        fetcher = _refuse_fetching
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return html_to_pdf(plan_html(plan, today=today))
 
 
 def _xml(text: str) -> str:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from spolu.actors.models import Organisation, organisation_ids_of
 from spolu.core.access import territory_view
 from spolu.core.audit import describe_entries
+from spolu.core.documents import ExportUnavailable
 from spolu.core.files import validate_document
 from spolu.core.forms import int_param, posted
 from spolu.core.paging import paginate
@@ -814,7 +815,7 @@ def plan_export(request, pk, fmt):
     build_name, content_type = PLAN_EXPORTS[fmt]
     try:
         content = getattr(transfer, build_name)(plan)
-    except transfer.ExportUnavailable as exc:
+    except ExportUnavailable as exc:
         messages.error(request, str(exc))
         return redirect("plans:plan-detail", territory=request.territory.slug, pk=plan.pk)
     name = f"{slugify(plan.title)[:60] or 'plan'}-{timezone.localdate():%Y-%m-%d}.{fmt}"

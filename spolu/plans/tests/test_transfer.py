@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
 from spolu.actors.models import Organisation, OrganisationKind, Person, Position
+from spolu.core.documents import ExportUnavailable
 from spolu.plans.models import (
     Goal,
     Indicator,
@@ -29,7 +30,6 @@ from spolu.plans.models import (
     TaskStatus,
 )
 from spolu.plans.transfer import (
-    ExportUnavailable,
     TasksExporter,
     do_import_plan,
     parse_plan_file,
