@@ -91,6 +91,8 @@ def test_expired_signal_is_anonymised_and_still_counted(world, ages, caplog):
     assert signal.anonymised_at is not None
     assert signal.pupil_reference.startswith("anon-") and len(signal.pupil_reference) == 13
     assert (signal.description, signal.school_actions, signal.pupil_initials) == ("", "", "")
+    # The year of birth goes; the grade keeps its level, not the class ("6.B" -> "6").
+    assert (signal.birth_year, signal.grade) == (None, "6")
     assert all(event.text == "" for event in events)
     assert (referral.note, referral.return_reason) == ("", "")
     # What statistics count stays.
