@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from spolu.actors.models import SCHOOL_KINDS, Organisation
@@ -123,7 +124,9 @@ class SupplementForm(forms.Form):
 
 class TriageForm(forms.Form):
     decision = forms.ChoiceField(
-        label=_("Decision"), choices=TriageDecision.choices, widget=forms.RadioSelect
+        label=pgettext_lazy("triage", "Decision"),
+        choices=TriageDecision.choices,
+        widget=forms.RadioSelect,
     )
     reason = forms.CharField(
         label=_("Reason"),

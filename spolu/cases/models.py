@@ -19,7 +19,7 @@ class Category(models.TextChoices):
     FAILURE = "failure", _("Risk of school failure")
     MATERIAL = "material", _("Material support or aids")
     BEHAVIOUR = "behaviour", _("Behaviour")
-    FAMILY = "family", _("Family situation, possible need of child protection")
+    FAMILY = "family", _("Family situation, possible need for child protection")
     OTHER = "other", _("Other")
 
 
@@ -198,7 +198,7 @@ class EventKind(models.TextChoices):
     REFERRED = "referred", _("Referred")
     ACCEPTED = "accepted", _("Referral accepted")
     RETURNED = "returned", _("Referral returned")
-    ACTION = "action", _("Action")
+    ACTION = "action", pgettext_lazy("signal event", "Action")
     SUPPORT = "support", _("Material support")
     FEEDBACK = "feedback", _("Feedback to the school")
     CLOSED = "closed", pgettext_lazy("signal event", "Closed")

@@ -23,6 +23,7 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_scopes import scope, scopes_disabled
 
 from spolu.core.audit import acting_as, log_export
@@ -208,7 +209,7 @@ def _name(obj) -> str:
 def _signal_record(signal: Signal) -> dict:
     """Everything Spolu holds about one signal, as labelled values (labels translated)."""
     fields = [
-        ("reference", _("Signal"), signal.reference),
+        ("reference", pgettext("case", "Signal"), signal.reference),
         ("school", _("School"), signal.school.name),
         ("pupil_reference", _("School's reference for the pupil"), signal.pupil_reference),
         ("pupil_initials", _("Initials"), signal.pupil_initials),

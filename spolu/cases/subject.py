@@ -128,7 +128,7 @@ def subject_export(request, fmt):
         return _back(request)
     _export, content_type = retention.SUBJECT_EXPORTS[fmt]
     # The file name says whose data it is by school and date only, never the reference.
-    stem = slugify(f"{_('pupil data')} {school.name}") or "pupil-data"
+    stem = slugify(_("pupil data %(school)s") % {"school": school.name}) or "pupil-data"
     filename = f"{stem}-{timezone.localdate().isoformat()}.{fmt}"
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)

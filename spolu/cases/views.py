@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from spolu.actors.models import SCHOOL_KINDS, Organisation
@@ -360,7 +361,7 @@ class SignalExporter(ListExporter):
             _("Status"),
             _("Triage due"),
             _("Triaged"),
-            _("Decision"),
+            pgettext("triage", "Decision"),
             _("Referrals"),
             _("Closed"),
             _("Outcome"),

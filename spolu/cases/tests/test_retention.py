@@ -152,12 +152,12 @@ def test_retention_period_comes_from_the_settings(world, ages, settings):
 def test_command_dry_run_changes_nothing(world, ages):
     out = io.StringIO()
     call_command("anonymise_signals", "--dry-run", stdout=out)
-    assert "1 signals closed more than 3 years ago would be anonymised" in out.getvalue()
+    assert "more than 3 years ago that would be anonymised: 1." in out.getvalue()
     with scopes_disabled():
         assert not Signal.objects.filter(anonymised_at__isnull=False).exists()
 
     call_command("anonymise_signals", stdout=out)
-    assert "1 signals closed more than 3 years ago were anonymised" in out.getvalue()
+    assert "more than 3 years ago that were anonymised: 1." in out.getvalue()
     with scopes_disabled():
         assert Signal.objects.filter(anonymised_at__isnull=False).count() == 1
 

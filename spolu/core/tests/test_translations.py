@@ -17,8 +17,15 @@ def test_catalogue_is_complete(language):
     assert [e.msgid for e in po.untranslated_entries()] == []
     assert [e.msgid for e in po.fuzzy_entries()] == []
     for entry in po:
-        translations = [entry.msgstr] if not entry.msgid_plural else entry.msgstr_plural.values()
-        for text in translations:
-            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(entry.msgid)), (
+        if entry.msgid_plural:
+            # Form 0 is the singular (n == 1) in both languages; the others are plurals.
+            pairs = [
+                (text, entry.msgid if index == 0 else entry.msgid_plural)
+                for index, text in sorted(entry.msgstr_plural.items())
+            ]
+        else:
+            pairs = [(entry.msgstr, entry.msgid)]
+        for text, source in pairs:
+            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(source)), (
                 entry.msgid
             )

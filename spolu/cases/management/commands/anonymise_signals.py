@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from spolu.cases import retention
 
@@ -25,14 +25,24 @@ class Command(BaseCommand):
         if dry_run:
             count = retention.count_expired()
             self.stdout.write(
-                _("%(count)s signals closed more than %(years)s years ago would be anonymised.")
+                ngettext(
+                    "Signals closed more than %(years)s years ago that would be anonymised: "
+                    "%(count)s.",
+                    "Signals closed more than %(years)s years ago that would be anonymised: "
+                    "%(count)s.",
+                    years,
+                )
                 % {"count": count, "years": years}
             )
             return
         count = retention.do_anonymise_expired()
         self.stdout.write(
             self.style.SUCCESS(
-                _("%(count)s signals closed more than %(years)s years ago were anonymised.")
+                ngettext(
+                    "Signals closed more than %(years)s years ago that were anonymised: %(count)s.",
+                    "Signals closed more than %(years)s years ago that were anonymised: %(count)s.",
+                    years,
+                )
                 % {"count": count, "years": years}
             )
         )
