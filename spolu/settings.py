@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "spolu.plans",
     "spolu.meetings",
     "spolu.cases",
+    "spolu.catalog",
     "django_tasks",
     "django_tasks_db",
 ]

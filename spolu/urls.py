@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("spolu.plans.urls")),
     path("", include("spolu.meetings.urls")),
     path("", include("spolu.cases.urls")),
+    path("catalogue/", include("spolu.catalog.urls")),
     path("", include((feeds.urlpatterns, "calendar"))),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

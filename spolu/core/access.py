@@ -99,6 +99,23 @@ def territory_view(action: str, *, hide: bool = False):
     return decorator
 
 
+def permission_view(permission: str):
+    """Require a global permission (e.g. catalogue editors); others get 403, guests log in."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(permission):
+                raise PermissionDenied
+            return _no_store(view(request, *args, **kwargs))
+
+        return _mark(wrapped, "permission", permission)
+
+    return decorator
+
+
 def network_view(action: str):
     """Require a membership in the URL's network whose role allows `action`."""
     network_role_can(None, action)

@@ -178,6 +178,12 @@ class Measure(TenantModel):
         related_name="+",
         verbose_name=_("person responsible"),
     )
+    interventions = models.ManyToManyField(
+        "catalog.Intervention",
+        blank=True,
+        related_name="measures",
+        verbose_name=_("interventions from the catalogue"),
+    )
     related = models.ManyToManyField(
         "self", blank=True, symmetrical=True, verbose_name=_("related measures")
     )

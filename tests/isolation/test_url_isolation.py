@@ -25,6 +25,8 @@ NON_TENANT = {
     "account_": "allauth: login, logout, password reset (the user's own account)",
     "mfa_": "allauth: the user's own two-factor authentication",
     "calendar:": "the user's own calendar feed (secret, revocable token) and its settings",
+    "catalog:": "the public catalogue; editing needs the global catalogue-editor permission, "
+    "proposing a good practice needs plans.change in the measure's territory",
 }
 
 OUTSIDERS = ["b_coordinator", "b_caseworker", "b_advisor", "nobody"]
