@@ -14,7 +14,7 @@ from spolu.actors.models import organisation_ids_of
 from spolu.core.audit import log_read
 from spolu.core.permissions import role_can
 
-from .models import ReferralStatus, Signal
+from .models import EventKind, ReferralStatus, Signal
 
 ACTIVE_REFERRAL = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 
@@ -65,12 +65,26 @@ class Party:
         ]
 
     def sees_event(self, event) -> bool:
+        """The department sees every step; the school what is shared with it; a referred
+        organisation, from its referral on, its own steps, the triage and closing, and what
+        the department shares with the school — not other organisations' or internal notes."""
         if self.department:
             return True
         if self.school and event.visible_to_school:
             return True
         since = self.referred_since
-        return since is not None and event.created_at >= since
+        if since is None or event.created_at < since:
+            return False
+        return (
+            event.referral_id in self.referral_ids
+            or event.organisation_id in self.referred
+            or event.kind in (EventKind.TRIAGED, EventKind.CLOSED)
+            or event.visible_to_school
+        )
+
+    @property
+    def referral_ids(self) -> set[int]:
+        return {r.pk for r in self.referred.values()}
 
 
 def party_of(request, signal) -> Party:

@@ -32,7 +32,7 @@ class CasesConfig(AppConfig):
 
         # The audit log records who changed what and when, never the encrypted text itself nor
         # the pupil's year of birth and class (an erased or anonymised signal keeps neither).
-        pupil = {models.Signal: ["birth_year", "grade"]}
+        pupil = {models.Signal: ["birth_year", "grade"], models.SignalEvent: ["support_item"]}
         for model in (models.Signal, models.Referral, models.SignalEvent):
             track(
                 model,

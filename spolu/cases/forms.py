@@ -5,9 +5,9 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from spolu.actors.models import SCHOOL_KINDS, Organisation
+from spolu.core.forms import IdChoiceField, IdMultipleChoiceField
 
 from .models import EventKind, Outcome, Signal, TriageDecision
 
@@ -18,6 +18,32 @@ FULL_NAME = re.compile(
     r"\b([A-ZÁČĎÉĚÍŇÓŘŠŤÚŮÝŽĄĆĘŁŃŚŹŻ][a-záčďéěíňóřšťúůýžąćęłńśźż]+)\s+"
     r"([A-ZÁČĎÉĚÍŇÓŘŠŤÚŮÝŽĄĆĘŁŃŚŹŻ][a-záčďéěíňóřšťúůýžąćęłńśźż]+)\b"
 )
+
+
+# Free text stays a note, not a file: the longest accepted text.
+TEXT_LIMIT = 5000
+GRADE = re.compile(r"^[0-9IVX]{1,4}\.?\s?[A-Za-z]{0,2}$")
+
+
+def refuse_birth_numbers(text: str) -> str:
+    """Texts of the steps never hold a birth number; names of organisations are fine there."""
+    if BIRTH_NUMBER.search(text or ""):
+        raise forms.ValidationError(
+            _("Remove the number that looks like a birth number: Spolu must not store it.")
+        )
+    return text
+
+
+class StepText(forms.CharField):
+    """A free-text field of a workflow step: bounded, and without birth numbers."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", TEXT_LIMIT)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        return refuse_birth_numbers(super().clean(value))
 
 
 def personal_data_in(text: str) -> list[str]:
@@ -34,7 +60,7 @@ def personal_data_in(text: str) -> list[str]:
 
 
 class SignalForm(forms.ModelForm):
-    school = SafeModelChoiceField(queryset=Organisation.objects, label=_("School"))
+    school = IdChoiceField(queryset=Organisation.objects, label=_("School"))
     # Offered only after a warning (see clean), so that ticking it is a conscious act.
     confirm_no_personal_data = forms.BooleanField(
         label=_("I checked the text: it names no one and holds no birth number."),
@@ -85,8 +111,32 @@ class SignalForm(forms.ModelForm):
             raise forms.ValidationError(
                 _("Use the school's own reference for the pupil, never a birth number.")
             )
+        if FULL_NAME.search(value):
+            raise forms.ValidationError(
+                _("Use the school's own reference for the pupil, never a name.")
+            )
         if len(value) > 40:
             raise forms.ValidationError(_("Use at most 40 characters."))
+        return value
+
+    def clean_grade(self):
+        value = self.cleaned_data["grade"].strip()
+        if not GRADE.match(value):
+            raise forms.ValidationError(_("Enter the grade and class only, e.g. 7 or 7.B."))
+        return value
+
+    def clean_description(self):
+        return self._bounded("description")
+
+    def clean_school_actions(self):
+        return self._bounded("school_actions")
+
+    def _bounded(self, name):
+        value = self.cleaned_data[name]
+        if len(value) > TEXT_LIMIT:
+            raise forms.ValidationError(
+                _("Use at most %(limit)s characters.") % {"limit": TEXT_LIMIT}
+            )
         return value
 
     def clean_pupil_initials(self):
@@ -117,9 +167,7 @@ class SignalForm(forms.ModelForm):
 
 
 class SupplementForm(forms.Form):
-    text = forms.CharField(
-        label=_("What the school adds"), widget=forms.Textarea(attrs={"rows": 3})
-    )
+    text = StepText(label=_("What the school adds"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class TriageForm(forms.Form):
@@ -128,7 +176,7 @@ class TriageForm(forms.Form):
         choices=TriageDecision.choices,
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
+    reason = StepText(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The school reads the decision and the reason."),
@@ -136,12 +184,12 @@ class TriageForm(forms.Form):
 
 
 class ReferForm(forms.Form):
-    organisations = SafeModelMultipleChoiceField(
+    organisations = IdMultipleChoiceField(
         queryset=Organisation.objects,
         label=_("Organisations"),
         widget=forms.CheckboxSelectMultiple,
     )
-    note = forms.CharField(
+    note = StepText(
         label=_("What is asked of them"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -166,7 +214,7 @@ class AnswerForm(forms.Form):
         choices=[("accept", _("Accept the signal")), ("return", _("Return it"))],
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
+    reason = StepText(
         label=_("Reason for returning"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -184,7 +232,7 @@ class EventForm(forms.Form):
         widget=forms.RadioSelect,
         initial=EventKind.ACTION,
     )
-    text = forms.CharField(
+    text = StepText(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     visible_to_school = forms.BooleanField(
@@ -198,7 +246,7 @@ class EventForm(forms.Form):
         required=False,
         help_text=_("For material support, e.g. glasses, school supplies, lunches."),
     )
-    support_paid_by = SafeModelChoiceField(
+    support_paid_by = IdChoiceField(
         queryset=Organisation.objects, label=_("Paid by"), required=False
     )
     support_amount = forms.DecimalField(
@@ -216,7 +264,7 @@ class CloseForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=Outcome.choices, widget=forms.RadioSelect
     )
-    text = forms.CharField(
+    text = StepText(
         label=_("Note for the school"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -134,6 +134,10 @@ class Signal(TenantModel):
         # Never pupil data: this is what audit entries and e-mails show.
         return _("Signal %(number)s") % {"number": self.reference}
 
+    def get_additional_data(self):
+        # The case log filters a signal's whole history (its steps and referrals) on this.
+        return {**super().get_additional_data(), "signal": self.pk}
+
     @property
     def reference(self) -> str:
         return f"S-{self.number}"
@@ -147,6 +151,7 @@ class ReferralStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for an answer")
     ACCEPTED = "accepted", _("Accepted")
     RETURNED = "returned", _("Returned")
+    WITHDRAWN = "withdrawn", _("Withdrawn: the signal was closed")
 
 
 class Referral(TenantModel):
@@ -182,6 +187,9 @@ class Referral(TenantModel):
                 fields=["signal", "organisation"], name="referral_once_per_organisation"
             )
         ]
+
+    def get_additional_data(self):
+        return {**super().get_additional_data(), "signal": self.signal_id}
 
     def __str__(self):
         return _("Referral of %(signal)s to %(organisation)s") % {
@@ -265,6 +273,9 @@ class SignalEvent(TenantModel):
         verbose_name = _("signal event")
         verbose_name_plural = _("signal events")
         ordering = ["created_at", "pk"]
+
+    def get_additional_data(self):
+        return {**super().get_additional_data(), "signal": self.signal_id}
 
     def __str__(self):
         return f"{self.signal.reference}: {self.get_kind_display()}"

@@ -73,7 +73,7 @@ def _anonymise(signal: Signal, *, acting_user, now) -> tuple[Signal, bool]:
         # encrypted fields themselves are excluded from the log; `anonymised` is not).
         locked.save(update_fields=[*ANONYMISED_FIELDS, "anonymised_at"])
         # The texts are encrypted and not audited: a bulk update loses nothing in the log.
-        SignalEvent.objects.filter(signal=locked).exclude(text="").update(text="")
+        SignalEvent.objects.filter(signal=locked).update(text="", support_item="")
         Referral.objects.filter(signal=locked).update(note="", return_reason="")
         SignalEvent.objects.create(
             territory_id=locked.territory_id,

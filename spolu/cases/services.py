@@ -185,6 +185,10 @@ def do_refer(
         (SignalStatus.TRIAGED, SignalStatus.REFERRED),
         _("Triage the signal before referring it."),
     )
+    if signal.triage_decision not in (TriageDecision.REFER, TriageDecision.DEPARTMENT):
+        raise ValidationError(
+            _("The triage decision does not refer the signal: change the decision first.")
+        )
     organisations = list(organisations)
     if not organisations:
         raise ValidationError({"organisations": _("Choose at least one organisation.")})
@@ -334,6 +338,11 @@ def do_close(signal: Signal, outcome: str, text: str, *, acting_user, organisati
     signal.outcome = outcome
     signal.closed_at = timezone.now()
     signal.save(update_fields=["status", "outcome", "closed_at"])
+    # An organisation that never answered loses the signal with its closing.
+    for referral in signal.referrals.filter(status=ReferralStatus.PENDING):
+        referral.status = ReferralStatus.WITHDRAWN
+        referral.answered_at = signal.closed_at
+        referral.save(update_fields=["status", "answered_at"])
     return _event(
         signal,
         EventKind.CLOSED,

@@ -99,11 +99,11 @@ class SignalStatistics:
     months: int
     min_count: int
     total: Cell
-    open: Cell  # the "still open" row of the outcome table
     by_category: Table
     by_month: Table
-    by_outcome: Table
-    by_status: Table
+    # Status and outcome in one table, suppressed in one pass: as two tables, "closed" in one
+    # and the outcomes in the other would let a hidden outcome be worked out.
+    by_state: Table
     # Not computed for the home page's summary: None and [].
     by_school: Table | None
     by_territory: list[TerritoryRow]
@@ -200,7 +200,6 @@ def _counts(signals, period: _Period, today: datetime.date) -> dict[str, int]:
     triaged = Q(triaged_at__isnull=False)
     counts = {
         "total": Count("pk", filter=in_period),
-        "open": Count("pk", filter=in_period & Q(status__in=OPEN_STATUSES)),
         # Triage on time: triaged by the end of the due day; the denominator adds the signals
         # still waiting whose due day has passed (they can no longer be on time).
         "triage_measured": Count("pk", filter=in_period & (triaged | Q(triage_due__lt=today))),
@@ -211,7 +210,7 @@ def _counts(signals, period: _Period, today: datetime.date) -> dict[str, int]:
     }
     for value in Category.values:
         counts[f"category_{value}"] = Count("pk", filter=in_period & Q(category=value))
-    for value in SignalStatus.values:
+    for value in OPEN_STATUSES:
         counts[f"status_{value}"] = Count("pk", filter=in_period & Q(status=value))
     for value in Outcome.values:
         counts[f"outcome_{value}"] = Count(
@@ -243,25 +242,27 @@ def _durations(signals, period: _Period):
     )
 
 
-def signal_statistics(territories, *, today: datetime.date, months: int = 12) -> SignalStatistics:
+def signal_statistics(
+    territories, *, today: datetime.date, months: int = 12, schools: bool = True
+) -> SignalStatistics:
     """The statistics of the signals of these territories, filed in the last `months` months.
 
     `territories` is a list (or queryset, read once) of Territory; call it inside a
     django-scopes scope that covers them. Three queries, four when given a queryset.
     """
-    return _statistics(list(territories), today=today, months=months, details=True)
+    return _statistics(list(territories), today=today, months=months, details=True, schools=schools)
 
 
 def signal_summary(territory, *, today: datetime.date, months: int = 12) -> SignalStatistics:
     """The same numbers for the territory's home page, without the school table: two queries.
 
-    The home page shows the period, the total and the still-open count of the statistics
-    page, hidden the same way: a number hidden there is never shown here.
+    The home page shows the period, the total and the median time to triage of the
+    statistics page, hidden the same way: a number hidden there is never shown here.
     """
-    return _statistics([territory], today=today, months=months, details=False)
+    return _statistics([territory], today=today, months=months, details=False, schools=False)
 
 
-def _statistics(territories, *, today, months, details) -> SignalStatistics:
+def _statistics(territories, *, today, months, details, schools) -> SignalStatistics:
     period = _period(territories, today, months)
     signals = Signal.objects.filter(territory__in=[t.pk for t in territories]).order_by()
     counts = _counts(signals, period, today)
@@ -272,13 +273,21 @@ def _statistics(territories, *, today, months, details) -> SignalStatistics:
     by_category = _table(
         [(value, label, counts[f"category_{value}"]) for value, label in Category.choices]
     )
-    by_status = _table(
-        [(value, label, counts[f"status_{value}"]) for value, label in SignalStatus.choices]
-    )
-    by_outcome = _table(
+    by_state = _table(
         [
-            *((value, label, counts[f"outcome_{value}"]) for value, label in Outcome.choices),
-            ("open", _("Still open"), counts["open"]),
+            *(
+                (value, label, counts[f"status_{value}"])
+                for value, label in SignalStatus.choices
+                if value in OPEN_STATUSES
+            ),
+            *(
+                (
+                    f"closed_{value}",
+                    _("Closed: %(outcome)s") % {"outcome": label},
+                    counts[f"outcome_{value}"],
+                )
+                for value, label in Outcome.choices
+            ),
         ]
     )
     by_month = _table(
@@ -293,7 +302,9 @@ def _statistics(territories, *, today, months, details) -> SignalStatistics:
     )
 
     by_school = by_territory = territory_total = None
-    if details:
+    if schools:
+        # Not on a network's page: each territory's count is published there, and schools
+        # suppressed across the network could be worked out within one territory.
         school_counts.sort(key=lambda r: (names[r[0]].casefold(), r[1].casefold()))
         cells, total = suppress_counts([n for _t, _name, n in school_counts])
         by_school = Table(
@@ -331,11 +342,9 @@ def _statistics(territories, *, today, months, details) -> SignalStatistics:
         months=months,
         min_count=min_count(),
         total=by_category.total,
-        open=by_outcome.cell("open"),
         by_category=by_category,
         by_month=by_month,
-        by_outcome=by_outcome,
-        by_status=by_status,
+        by_state=by_state,
         by_school=by_school,
         by_territory=by_territory or [],
         territory_total=territory_total,
@@ -359,7 +368,7 @@ def territory_statistics(request):
 def network_statistics(request):
     territories = list(request.network.territories.order_by("name"))
     with scope(territory=territories):
-        stats = signal_statistics(territories, today=timezone.localdate())
+        stats = signal_statistics(territories, today=timezone.localdate(), schools=False)
     return render(request, "cases/statistics_network.html", {"stats": stats})
 
 

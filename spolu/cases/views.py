@@ -35,7 +35,15 @@ from .forms import (
     SupplementForm,
     TriageForm,
 )
-from .models import WAITING_FOR_TRIAGE, Category, Referral, ReferralStatus, Signal, SignalStatus
+from .models import (
+    OPEN_STATUSES,
+    WAITING_FOR_TRIAGE,
+    Category,
+    Referral,
+    ReferralStatus,
+    Signal,
+    SignalStatus,
+)
 
 OVERDUE = Q(status__in=WAITING_FOR_TRIAGE)
 
@@ -71,7 +79,10 @@ def signal_list(request):
     own = own_organisations(request)
     pending = (
         Referral.objects.filter(
-            territory=request.territory, organisation__in=own, status=ReferralStatus.PENDING
+            territory=request.territory,
+            organisation__in=own,
+            status=ReferralStatus.PENDING,
+            signal__status__in=OPEN_STATUSES,
         ).count()
         if own
         else 0
@@ -136,8 +147,11 @@ def signal_detail(request, pk):
     return _render_detail(request, signal, party)
 
 
-def _render_detail(request, signal, party, **bound):
-    """The signal's page; `bound` replaces an empty action form with one that has errors."""
+def _render_detail(request, signal, party, *, answer_bound=None, **bound):
+    """The signal's page; `bound` replaces an empty action form with one that has errors.
+
+    Each form has its own prefix, so that fields of different forms never share an id.
+    """
     events = [
         event
         for event in signal.events.select_related("author", "organisation", "support_paid_by")
@@ -154,26 +168,28 @@ def _render_detail(request, signal, party, **bound):
         "referrals": referrals,
         "overdue": signal.status in WAITING_FOR_TRIAGE and signal.triage_due < timezone.localdate(),
         "pending_referrals": [
-            r for r in party.referred.values() if r.status == ReferralStatus.PENDING
+            (r, (answer_bound or {}).get(r.pk) or AnswerForm(prefix=f"answer-{r.pk}"))
+            for r in party.referred.values()
+            if r.status == ReferralStatus.PENDING and signal.is_open
         ],
     }
     if signal.is_open:
         if party.department:
             if signal.status in (SignalStatus.FILED, SignalStatus.RECEIVED, SignalStatus.TRIAGED):
                 context["triage_form"] = TriageForm(
-                    initial={"decision": signal.triage_decision or None}
+                    prefix="triage", initial={"decision": signal.triage_decision or None}
                 )
             if signal.status in (SignalStatus.TRIAGED, SignalStatus.REFERRED):
-                context["refer_form"] = ReferForm(territory=request.territory, signal=signal)
-                context["close_form"] = CloseForm()
+                context["refer_form"] = ReferForm(
+                    prefix="refer", territory=request.territory, signal=signal
+                )
+                context["close_form"] = CloseForm(prefix="close")
         if signal.status in (SignalStatus.TRIAGED, SignalStatus.REFERRED) and (
             party.department or party.accepted_organisations
         ):
-            context["event_form"] = EventForm(territory=request.territory)
+            context["event_form"] = EventForm(prefix="event", territory=request.territory)
         if party.school:
-            context["supplement_form"] = SupplementForm()
-        if context["pending_referrals"]:
-            context["answer_form"] = AnswerForm()
+            context["supplement_form"] = SupplementForm(prefix="supplement")
     context.update(bound)
     return render(request, "cases/signal_detail.html", context)
 
@@ -187,7 +203,11 @@ def _step(request, pk, action_check, run, form_class, *, name, form_kwargs=None,
     signal, party = get_signal(request, pk, log=False)
     if not action_check(party):
         raise PermissionDenied
-    form = form_class(request.POST, **(form_kwargs(signal) if form_kwargs else {}))
+    form = form_class(
+        request.POST,
+        prefix=name.removesuffix("_form"),
+        **(form_kwargs(signal) if form_kwargs else {}),
+    )
     if form.is_valid():
         try:
             run(signal, party, form.cleaned_data)
@@ -250,7 +270,7 @@ def referral_answer(request, pk, referral):
     target = get_object_or_404(signal.referrals.all(), pk=referral)
     if target.organisation_id not in party.referred:
         raise PermissionDenied
-    form = AnswerForm(request.POST)
+    form = AnswerForm(request.POST, prefix=f"answer-{target.pk}")
     accept = False
     if form.is_valid():
         accept = form.cleaned_data["answer"] == "accept"
@@ -263,7 +283,7 @@ def referral_answer(request, pk, referral):
     if form.errors:
         log_read(signal)
         signal.refresh_from_db()
-        return _render_detail(request, signal, party, answer_form=form)
+        return _render_detail(request, signal, party, answer_bound={target.pk: form})
     if accept:
         messages.success(request, _("You accepted the signal. Record what you do on this page."))
         return _detail(request, signal)
@@ -411,9 +431,7 @@ def case_log(request):
             if number.isdecimal() and len(number) < 10
             else None
         )
-        entries = entries.filter(
-            content_type__model="signal", object_pk=str(searched.pk) if searched else "-"
-        )
+        entries = entries.filter(additional_data__signal=searched.pk if searched else -1)
     page_obj = paginate(request, entries, per_page=50)
     describe_entries(list(page_obj))
     return render(

@@ -5,6 +5,7 @@ user's membership and role, opens the django-scopes scope for that territory, an
 view `request.territory`, `request.membership` and `request.role`.
 """
 
+import time
 from functools import wraps
 
 from allauth.mfa.models import Authenticator
@@ -73,6 +74,8 @@ def territory_view(action: str, *, hide: bool = False):
                 raise Http404 if hide else PermissionDenied
             if sensitive or membership.role in settings.SPOLU_SENSITIVE_ROLES:
                 request.session["spolu_sensitive"] = True
+                # The idle clock starts now, not at the next request.
+                request.session.setdefault("spolu_last_seen", int(time.time()))
             role_needs_mfa = membership.role in settings.SPOLU_MFA_REQUIRED_ROLES
             page_needs_mfa = sensitive and settings.SPOLU_CASE_DATA_MFA
             if (role_needs_mfa or page_needs_mfa) and not _has_mfa(request.user):

@@ -1,6 +1,37 @@
 """Small helpers shared by the forms of every app."""
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
+
+
+def _is_id(value) -> bool:
+    text = str(value)
+    return text.isascii() and text.isdecimal() and len(text) < 12
+
+
+class IdChoiceField(SafeModelChoiceField):
+    """A scoped model choice whose posted id is checked before the database sees it
+    (an id beyond the integer range makes SQLite raise instead of finding nothing)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not _is_id(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(SafeModelMultipleChoiceField):
+    """The same check for a multiple choice."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not _is_id(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
 
 
 def posted(request):

@@ -42,33 +42,33 @@ MATRIX = {
     # The signal is already referred: the department's triage comes back with the refusal.
     "signal-triage": (
         "post",
-        {"decision": "refer", "reason": "Důvod"},
+        {"triage-decision": "refer", "triage-reason": "Důvod"},
         expect(404, caseworker=200, case_lead=200),
     ),
     "signal-refer": (
         "post",
-        {"organisations": "OTHER_NGO", "note": ""},
+        {"refer-organisations": "OTHER_NGO", "refer-note": ""},
         expect(404, caseworker=302, case_lead=302),
     ),
     "signal-close": (
         "post",
-        {"outcome": "resolved", "text": ""},
+        {"close-outcome": "resolved", "close-text": ""},
         expect(404, caseworker=302, case_lead=302),
     ),
     "signal-event-add": (
         "post",
-        {"kind": "action", "text": "Hovor s rodinou."},
+        {"event-kind": "action", "event-text": "Hovor s rodinou."},
         # The referred organisation records actions only after accepting the referral.
         expect(404, caseworker=302, case_lead=302, school=403, partner=403),
     ),
     "signal-supplement": (
         "post",
-        {"text": "Doplňujeme: situace trvá."},
+        {"supplement-text": "Doplňujeme: situace trvá."},
         expect(404, school=302, partner=403, caseworker=403, case_lead=403),
     ),
     "referral-answer": (
         "post",
-        {"answer": "accept"},
+        {"answer-REFERRAL-answer": "accept"},
         expect(404, partner=302, school=403, caseworker=403, case_lead=403),
     ),
 }
@@ -114,8 +114,10 @@ def test_role_against_case_page(world, referred, client_for, role, name):
         kwargs["referral"] = referral.pk
     if name == "signal-export":
         kwargs["fmt"] = "csv"
-    if data and data.get("organisations") == "OTHER_NGO":
-        data = {**data, "organisations": world.other_ngo.pk}
+    if data and "answer-REFERRAL-answer" in data:
+        data = {f"answer-{referral.pk}-answer": "accept"}
+    if data and data.get("refer-organisations") == "OTHER_NGO":
+        data = {**data, "refer-organisations": world.other_ngo.pk}
     client = client_for(world.user(f"a_{role}"))
     response = getattr(client, method)(reverse(f"cases:{name}", kwargs=kwargs), data)
     assert response.status_code == expected[role], f"{role} {method.upper()} {name}"

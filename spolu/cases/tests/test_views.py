@@ -119,13 +119,16 @@ def test_referred_organisation_sees_from_the_referral_on(world, client_for):
         referral = signal.referrals.get()
     response = client.post(
         url("referral-answer", world, pk=signal.pk, referral=referral.pk),
-        {"answer": "return", "reason": ""},
+        {f"answer-{referral.pk}-answer": "return", f"answer-{referral.pk}-reason": ""},
     )
     assert response.status_code == 200
     assert "Say why you return the signal." in response.content.decode()
     response = client.post(
         url("referral-answer", world, pk=signal.pk, referral=referral.pk),
-        {"answer": "return", "reason": "Nemáme kapacitu."},
+        {
+            f"answer-{referral.pk}-answer": "return",
+            f"answer-{referral.pk}-reason": "Nemáme kapacitu.",
+        },
     )
     assert response.status_code == 302
     # A returned referral ends the organisation's access.
@@ -166,14 +169,14 @@ def test_steps_with_errors_keep_the_text_and_change_nothing(world, client_for):
     client = client_for(world.user("a_caseworker"))
     response = client.post(
         url("signal-close", world, pk=signal.pk),
-        {"outcome": "resolved", "text": "Hotovo a zapsáno."},
+        {"close-outcome": "resolved", "close-text": "Hotovo a zapsáno."},
     )
     page = response.content.decode()
     assert response.status_code == 200
     assert "must be triaged before it can be closed" in page
     assert "Hotovo a zapsáno." in page
     response = client.post(
-        url("signal-triage", world, pk=signal.pk), {"decision": "refer", "reason": ""}
+        url("signal-triage", world, pk=signal.pk), {"triage-decision": "refer", "triage-reason": ""}
     )
     assert "This field is required." in response.content.decode()
     signal.refresh_from_db()
@@ -183,7 +186,8 @@ def test_steps_with_errors_keep_the_text_and_change_nothing(world, client_for):
 def test_school_cannot_triage(world, client_for):
     signal = file_signal(world)
     response = client_for(world.user("a_school")).post(
-        url("signal-triage", world, pk=signal.pk), {"decision": "refer", "reason": "x"}
+        url("signal-triage", world, pk=signal.pk),
+        {"triage-decision": "refer", "triage-reason": "x"},
     )
     assert response.status_code == 404
     signal.refresh_from_db()
@@ -251,8 +255,86 @@ def test_opening_case_pages_makes_the_session_expire_after_inactivity(world, cli
     assert client.get(url("signal-list", world)).status_code == 200
     session = client.session
     assert session["spolu_sensitive"]
+    assert session["spolu_last_seen"]  # the idle clock runs from the first case page
     session["spolu_last_seen"] = int(time.time()) - 31 * 60
     session.save()
     response = client.get(url("signal-list", world))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_referred_organisation_does_not_see_internal_notes_of_others(world, client_for):
+    signal = file_signal(world)
+    worker, ngo_user = world.user("a_caseworker"), world.user("a_partner")
+    with scope(territory=world.territory):
+        services.do_triage(signal, "refer", "Odesíláme.", acting_user=worker)
+        services.do_refer(signal, [world.ngo, world.other_ngo], "", acting_user=worker)
+        services.do_record_event(
+            signal,
+            EventKind.ACTION,
+            "Interní poznámka odboru.",
+            acting_user=worker,
+            organisation=world.department,
+        )
+        services.do_record_event(
+            signal,
+            EventKind.FEEDBACK,
+            "Zpráva pro školu.",
+            acting_user=worker,
+            organisation=world.department,
+        )
+        other = signal.referrals.get(organisation=world.other_ngo)
+        services.do_answer_referral(other, accept=True, acting_user=world.user("ngo2"))
+        services.do_record_event(
+            signal,
+            EventKind.ACTION,
+            "Poznámka jiné organizace.",
+            acting_user=world.user("ngo2"),
+            organisation=world.other_ngo,
+        )
+    page = client_for(ngo_user).get(url("signal-detail", world, pk=signal.pk)).content.decode()
+    assert "Zpráva pro školu." in page  # shared with the school, so with the parties
+    assert "Interní poznámka odboru." not in page
+    assert "Poznámka jiné organizace." not in page
+
+
+def test_closing_withdraws_unanswered_referrals(world, client_for):
+    signal = file_signal(world)
+    worker = world.user("a_caseworker")
+    with scope(territory=world.territory):
+        services.do_triage(signal, "refer", "Odesíláme.", acting_user=worker)
+        (referral,) = services.do_refer(signal, [world.ngo], "", acting_user=worker)
+        services.do_close(signal, "no_action", "", acting_user=worker)
+        referral.refresh_from_db()
+    assert referral.status == "withdrawn"
+    client = client_for(world.user("a_partner"))
+    assert client.get(url("signal-detail", world, pk=signal.pk)).status_code == 404
+    assert "waits for your answer" not in client.get(url("signal-list", world)).content.decode()
+
+
+def test_referring_needs_a_decision_to_refer(world):
+    from django.core.exceptions import ValidationError
+
+    signal = file_signal(world)
+    worker = world.user("a_caseworker")
+    with scope(territory=world.territory):
+        services.do_triage(signal, "no_action", "Není třeba.", acting_user=worker)
+        with pytest.raises(ValidationError, match="change the decision first"):
+            services.do_refer(signal, [world.ngo], "", acting_user=worker)
+
+
+def test_bad_ids_and_birth_numbers_in_steps_are_clear_errors(world, client_for):
+    signal = file_signal(world)
+    client = client_for(world.user("a_caseworker"))
+    response = client.post(
+        url("signal-triage", world, pk=signal.pk),
+        {"triage-decision": "refer", "triage-reason": "Otec sdělil RČ 801231/1234."},
+    )
+    assert "looks like a birth number" in response.content.decode()
+    with scope(territory=world.territory):
+        services.do_triage(signal, "refer", "Odesíláme.", acting_user=world.user("a_caseworker"))
+    response = client.post(
+        url("signal-refer", world, pk=signal.pk), {"refer-organisations": "99999999999999999999"}
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
