@@ -200,12 +200,16 @@ STATICFILES_DIRS = [
     Path(location) / "static"
     for location in importlib.util.find_spec("leaflet").submodule_search_locations
 ]
+# Leaflet.markercluster from its XStatic package, served under static/markercluster/.
+STATICFILES_DIRS.append(
+    ("markercluster", importlib.import_module("xstatic.pkg.leaflet_markercluster").BASE_DIR)
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "spolu.core.staticfiles.StaticFilesStorage"
     },
 }
 MEDIA_ROOT = Path(os.environ.get("SPOLU_MEDIA_ROOT", BASE_DIR / "media"))

@@ -1,3 +1,266 @@
-"""Stub: filled in by the catalogue work."""
+"""The public map: published good practices and the territories that use published interventions.
 
-urlpatterns = []
+The page (`catalog:map`) and its data (`catalog:map-data`, JSON for other tools) show the same
+points, optionally filtered by one intervention (`?intervention=<slug>`, a plain GET form, so the
+filter works without JavaScript). A point is either
+
+* a published good practice with coordinates (its own, else its territory's), with its
+  published interventions, or
+* a territory with coordinates one of whose plan measures links a published intervention: only
+  the territory's name, position and those interventions, nothing else from its plans.
+
+Both pages run a fixed number of queries, whatever the number of points: the published
+interventions and their texts (2), the good practices (1) and their links to interventions (1),
+and the territories' links to interventions through measures (1).
+"""
+
+from dataclasses import dataclass, field
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
+
+from spolu.core.access import public_view
+from spolu.core.fields import fold
+from spolu.plans.models import Measure
+
+from .models import GoodPractice, Intervention, Status
+
+
+@dataclass
+class PracticePoint:
+    pk: int
+    title: str
+    language: str  # of the title and place
+    place: str
+    period: str
+    lat: float
+    lon: float
+    interventions: list = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return reverse("catalog:good-practice-detail", kwargs={"pk": self.pk})
+
+
+@dataclass
+class TerritoryPoint:
+    name: str
+    lat: float
+    lon: float
+    interventions: list = field(default_factory=list)
+
+
+@dataclass
+class MapPoints:
+    interventions: list  # every published intervention, by title in the active language
+    selected: Intervention | None
+    practices: list
+    territories: list
+
+    def as_json(self, absolute=lambda url: url) -> dict:
+        """Plain data: the page's map script and the JSON download both read this."""
+        used = {
+            i.slug: i for point in self.practices + self.territories for i in point.interventions
+        }
+        return {
+            "language": _language(),
+            "intervention": self.selected.slug if self.selected else None,
+            "interventions": {
+                slug: {
+                    "title": i.map_title,
+                    "language": i.map_language,
+                    "url": absolute(intervention_url(i)),
+                }
+                for slug, i in sorted(used.items())
+            },
+            "good_practices": [
+                {
+                    "title": p.title,
+                    "language": p.language,
+                    "place": p.place,
+                    "period": p.period,
+                    "lat": p.lat,
+                    "lon": p.lon,
+                    "url": absolute(p.url),
+                    "interventions": [i.slug for i in p.interventions],
+                }
+                for p in self.practices
+            ],
+            "territories": [
+                {
+                    "name": t.name,
+                    "lat": t.lat,
+                    "lon": t.lon,
+                    "interventions": [i.slug for i in t.interventions],
+                }
+                for t in self.territories
+            ],
+        }
+
+
+def intervention_url(intervention) -> str:
+    return reverse("catalog:intervention-detail", kwargs={"slug": intervention.slug})
+
+
+def _language() -> str:
+    return (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+
+
+def _by_title(interventions):
+    return sorted(interventions, key=lambda i: (fold(i.map_title), i.slug))
+
+
+def _with_titles(interventions):
+    """Give each intervention `map_title` in the active language (else its original one),
+    `map_language` (the title's language) and `translation_missing`."""
+    language = _language()
+    for intervention in interventions:
+        text = intervention.text(language)
+        intervention.map_title = text.title if text else intervention.slug
+        intervention.map_language = text.language if text else language
+        intervention.translation_missing = intervention.map_language != language
+    return interventions
+
+
+def map_points(intervention_slug: str = "") -> MapPoints:
+    """The map's points, all of them or those of the published intervention with this slug."""
+    published = _with_titles(
+        list(Intervention.objects.filter(status=Status.PUBLISHED).prefetch_related("texts"))
+    )
+    by_id = {i.pk: i for i in published}
+    selected = next((i for i in published if i.slug == intervention_slug), None)
+
+    # Its own coordinates, else those of its territory (a proposal from a plan has only that).
+    own = Q(latitude__isnull=False, longitude__isnull=False)
+    territory = Q(territory__latitude__isnull=False, territory__longitude__isnull=False)
+    practices = GoodPractice.objects.filter(own | territory, status=Status.PUBLISHED)
+    if selected is not None:
+        practices = practices.filter(interventions=selected)
+    practice_points = {}
+    for p in practices.select_related("territory").only(
+        *("pk", "title", "language", "place", "start_year", "end_year", "latitude", "longitude"),
+        *("territory__latitude", "territory__longitude"),
+    ):
+        located = p if p.latitude is not None and p.longitude is not None else p.territory
+        practice_points[p.pk] = PracticePoint(
+            p.pk,
+            p.title,
+            p.language,
+            p.place,
+            p.period,
+            float(located.latitude),
+            float(located.longitude),
+        )
+    links = GoodPractice.interventions.through.objects.filter(
+        goodpractice__in=practices, intervention__status=Status.PUBLISHED
+    ).values_list("goodpractice_id", "intervention_id")
+    for practice_id, intervention_id in links:
+        if practice_id in practice_points and intervention_id in by_id:
+            practice_points[practice_id].interventions.append(by_id[intervention_id])
+
+    # Measures belong to their territory's scope; only the territory's public facts leave it.
+    with scopes_disabled():
+        rows = (
+            Measure.interventions.through.objects.filter(
+                intervention__status=Status.PUBLISHED,
+                measure__territory__latitude__isnull=False,
+                measure__territory__longitude__isnull=False,
+            )
+            .values_list(
+                "measure__territory_id",
+                "measure__territory__name",
+                "measure__territory__latitude",
+                "measure__territory__longitude",
+                "intervention_id",
+            )
+            .distinct()
+        )
+        territory_points = {}
+        for territory_id, name, lat, lon, intervention_id in rows:
+            point = territory_points.setdefault(
+                territory_id, TerritoryPoint(name, float(lat), float(lon))
+            )
+            if intervention_id in by_id and by_id[intervention_id] not in point.interventions:
+                point.interventions.append(by_id[intervention_id])
+    territories = [
+        t
+        for t in territory_points.values()
+        if t.interventions and (selected is None or selected in t.interventions)
+    ]
+
+    for point in [*practice_points.values(), *territories]:
+        point.interventions = _by_title(point.interventions)
+    return MapPoints(
+        interventions=_by_title(published),
+        selected=selected,
+        practices=sorted(practice_points.values(), key=lambda p: (fold(p.title), p.pk)),
+        territories=sorted(territories, key=lambda t: fold(t.name)),
+    )
+
+
+class MapFilterForm(forms.Form):
+    intervention = forms.ChoiceField(label=_("Intervention"), required=False)
+
+    def __init__(self, data, interventions):
+        super().__init__(data)
+        self.fields["intervention"].choices = [("", _("All interventions"))] + [
+            (i.slug, i.map_title) for i in interventions
+        ]
+
+
+def _requested_slug(request) -> str:
+    return request.GET.get("intervention", "").strip()
+
+
+@public_view
+def catalogue_map(request):
+    points = map_points(_requested_slug(request))
+    form = MapFilterForm(request.GET or None, points.interventions)
+    form.is_valid()  # an unknown intervention shows the form's error and every point
+    map_data = {
+        **points.as_json(),
+        "tiles": settings.SPOLU_MAP_TILE_URL,
+        "attribution": settings.SPOLU_MAP_ATTRIBUTION,
+        "labels": {
+            "good_practices": str(_("Good practices")),
+            "territories": str(_("Territories using the interventions")),
+            "interventions": str(_("Interventions:")),
+            "territory_interventions": str(_("Interventions in its plans:")),
+            "layers": str(_("Layers")),
+            "zoom_in": str(_("Zoom in")),
+            "zoom_out": str(_("Zoom out")),
+            "close": str(_("Close")),
+        },
+    }
+    context = {
+        "form": form,
+        "points": points,
+        "map_data": map_data,
+        "has_points": bool(points.practices or points.territories),
+    }
+    return render(request, "catalog/map.html", context)
+
+
+@public_view
+def catalogue_map_data(request):
+    slug = _requested_slug(request)
+    points = map_points(slug)
+    if slug and points.selected is None:
+        return JsonResponse({"error": _("No published intervention has this address.")}, status=400)
+    return JsonResponse(
+        points.as_json(absolute=request.build_absolute_uri),
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+urlpatterns = [
+    path("map/", catalogue_map, name="map"),
+    path("map/data.json", catalogue_map_data, name="map-data"),
+]

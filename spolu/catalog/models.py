@@ -161,6 +161,10 @@ class InterventionText(models.Model):
     def __str__(self):
         return f"{self.title} ({self.language})"
 
+    def get_additional_data(self):
+        # The intervention's history finds the entries of a text even after it was deleted.
+        return {"intervention": self.intervention_id}
+
     def source_links(self) -> list[tuple[str, str]]:
         """(name, url) for each source line; url is empty when none is given or unsafe."""
         links = []

@@ -16,19 +16,18 @@ from .fields import ChoiceSetField
 def acting_as(user):
     """Name `user` as the actor of the audit entries written inside (commands, imports).
 
-    auditlog keeps its context in a variable that a nested context overwrites for good; the
-    previous one (a request's, set by auditlog's middleware) is put back on the way out.
+    auditlog's own context overwrites its variable for good; the token puts back exactly what
+    was there before (a request's context, or nothing), so later entries are not misnamed.
     """
     if user is None:
         yield
         return
-    previous = auditlog_value.get(None)
+    token = auditlog_value.set(None)
     try:
         with set_actor(user):
             yield
     finally:
-        if previous is not None:
-            auditlog_value.set(previous)
+        auditlog_value.reset(token)
 
 
 def track(model, **options):

@@ -17,7 +17,7 @@ class PlansConfig(AppConfig):
         track(
             Measure,
             exclude_fields=["territory", "updated", "created", "last_progress_on"],
-            m2m_fields={"partners", "related"},
+            m2m_fields={"partners", "related", "interventions"},
         )
         track(Task, exclude_fields=["territory", "created"])
         track(ProgressUpdate, exclude_fields=["territory", "created"])

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from spolu.actors.models import EducationLevel, Organisation, Person
+from spolu.catalog.forms import InterventionChoiceField, published_interventions
 from spolu.core.forms import MultipleFileField
 
 from .models import (
@@ -129,6 +130,10 @@ class MeasureForm(forms.ModelForm):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
+    interventions = InterventionChoiceField(
+        label=_("interventions from the catalogue"),
+        help_text=_("The proven interventions this measure puts into practice."),
+    )
 
     class Meta:
         model = Measure
@@ -150,6 +155,7 @@ class MeasureForm(forms.ModelForm):
             "funding_source",
             "funding_note",
             "related",
+            "interventions",
         ]
         widgets = {"start": DATE, "end": DATE}
 
@@ -186,6 +192,11 @@ class MeasureForm(forms.ModelForm):
         if self.instance.pk:
             self.initial.setdefault("partners", list(self.instance.partners.all()))
             self.initial.setdefault("related", list(self.instance.related.all()))
+        # Published interventions, and those already linked even if withdrawn since.
+        linked = self.initial.get("interventions") or []
+        self.fields["interventions"].queryset = published_interventions(
+            getattr(i, "pk", i) for i in linked
+        )
 
     def clean_code(self):
         code = self.cleaned_data["code"].strip()

@@ -56,20 +56,34 @@ def _check_measure_organisations(measure: Measure, partners) -> None:
         raise ValidationError({"goal": _("Choose a goal of this plan.")})
 
 
-@transaction.atomic
-def do_save_measure(measure: Measure, *, partners=(), related=None, acting_user) -> Measure:
-    """Create or update a measure with its partner organisations and related measures.
+def _check_measure_interventions(measure: Measure, interventions) -> None:
+    # A withdrawn intervention may stay linked, but only published ones can be added.
+    linked = set(measure.interventions.values_list("pk", flat=True)) if measure.pk else set()
+    if any(i.status != "published" and i.pk not in linked for i in interventions):
+        raise ValidationError({"interventions": _("Choose published interventions.")})
 
-    `related=None` leaves the related measures as they are.
+
+@transaction.atomic
+def do_save_measure(
+    measure: Measure, *, partners=(), related=None, interventions=None, acting_user
+) -> Measure:
+    """Create or update a measure with its partners, related measures and interventions.
+
+    `related=None` and `interventions=None` leave those links as they are.
     """
     _refuse_if_closed(measure.plan)
     partners = list(partners)
     _check_measure_organisations(measure, partners)
+    if interventions is not None:
+        interventions = list(interventions)
+        _check_measure_interventions(measure, interventions)
     measure.full_clean(exclude=["territory", "plan"])
     measure.save()
     measure.partners.set(partners)
     if related is not None:
         measure.related.set([m for m in related if m.pk != measure.pk])
+    if interventions is not None:
+        measure.interventions.set(interventions)
     return measure
 
 
@@ -178,6 +192,7 @@ def do_start_next_period(
             carried_over_from=measure,
         )
         copy.partners.set(measure.partners.all())
+        copy.interventions.set(measure.interventions.all())
         Task.objects.filter(measure=measure, status=TaskStatus.OPEN).update(measure=copy)
     return successor
 

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from spolu.actors.models import Organisation, organisation_ids_of
+from spolu.catalog.services import interventions_with_titles
 from spolu.core.access import territory_view
 from spolu.core.audit import describe_entries
 from spolu.core.documents import ExportUnavailable
@@ -346,6 +347,7 @@ def _measure_form(request, plan, measure, *, created):
                 form.save(commit=False),
                 partners=form.cleaned_data["partners"],
                 related=form.cleaned_data["related"],
+                interventions=form.cleaned_data["interventions"],
                 acting_user=request.user,
             )
         except ValidationError as exc:
@@ -381,8 +383,9 @@ def measure_edit(request, pk):
 @territory_view("plans.view")
 def measure_detail(request, pk):
     # Queries: session, user, membership, measure with risk and relations, partners,
-    # related measures, carried-over successors, tasks, progress updates, attachments,
-    # indicators, their values, history, own organisations (partners), switcher.
+    # related measures, carried-over successors, interventions from the catalogue (titles
+    # by subquery), tasks, progress updates, attachments, indicators, their values,
+    # history, own organisations (partners), switcher.
     measure = _get_measure(request, pk)
     today = timezone.localdate()
     tasks = list(
@@ -413,12 +416,17 @@ def measure_detail(request, pk):
         "risk_rule": rule_explanation(),
         "related": list(measure.related.select_related("plan").order_by("code")),
         "carried_to": list(measure.carried_over_to.select_related("plan")),
+        "interventions": list(
+            interventions_with_titles(measure.interventions.all()).order_by("title", "pk")
+        ),
         "tasks": tasks,
         "updates": updates,
         "indicators": indicators,
         "history": history,
         "may_change": _may_change_plan(request) and measure.plan.is_editable,
         "may_update": _may_update_measure(request, measure) and measure.plan.is_editable,
+        # A finished plan's measures are worth sharing too.
+        "may_share": _may_change_plan(request),
     }
     return render(request, "plans/measure_detail.html", context)
 

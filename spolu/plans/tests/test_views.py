@@ -308,10 +308,10 @@ def test_measure_detail_query_count_is_fixed(cast, client_for, django_assert_num
     client = client_for(cast.user("a_partner"))
     # session, user, membership, measure with risk and relations, partners, own organisations,
     # tasks, progress updates, attachments, indicators, their values, related measures,
-    # carried-over successors, history and the names of the plan, goal and lead implementer
-    # it mentions (one query per related model), the platforms whose decisions the partner
-    # may see, switcher
-    with django_assert_num_queries(18):
+    # carried-over successors, interventions from the catalogue (titles by subquery),
+    # history and the names of the plan, goal and lead implementer it mentions (one query
+    # per related model), the platforms whose decisions the partner may see, switcher
+    with django_assert_num_queries(19):
         assert client.get(url("measure-detail", measure.pk)).status_code == 200
 
 
