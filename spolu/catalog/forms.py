@@ -40,6 +40,17 @@ class InterventionChoiceField(forms.ModelMultipleChoiceField):
 
     widget = InterventionPicker
 
+    def _check_values(self, value):
+        # An id beyond the integer range makes SQLite raise instead of finding nothing.
+        for pk in value:
+            if not (str(pk).isascii() and str(pk).isdecimal() and len(str(pk)) < 12):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", Intervention.objects.none())
         kwargs.setdefault("required", False)

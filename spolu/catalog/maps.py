@@ -30,7 +30,13 @@ from spolu.core.access import public_view
 from spolu.core.fields import fold
 from spolu.plans.models import Measure
 
-from .models import GoodPractice, Intervention, Status
+from .models import (
+    PUBLIC_MEASURE_STATUSES,
+    PUBLIC_PLAN_STATUSES,
+    GoodPractice,
+    Intervention,
+    Status,
+)
 
 
 @dataclass
@@ -171,6 +177,9 @@ def map_points(intervention_slug: str = "") -> MapPoints:
             Measure.interventions.through.objects.filter(
                 intervention__status=Status.PUBLISHED,
                 measure__territory__latitude__isnull=False,
+                # Only adopted plans and live measures: drafts are the territory's own.
+                measure__plan__status__in=PUBLIC_PLAN_STATUSES,
+                measure__status__in=PUBLIC_MEASURE_STATUSES,
                 measure__territory__longitude__isnull=False,
             )
             .values_list(

@@ -78,6 +78,18 @@ class Status(models.TextChoices):
     RETURNED = "returned", _("Returned to the author")
 
 
+def _public_statuses():
+    from spolu.plans.models import MeasureStatus, PlanStatus
+
+    plans = [s for s in PlanStatus.values if s != PlanStatus.DRAFT]
+    measures = [s for s in MeasureStatus.values if s != MeasureStatus.CANCELLED]
+    return plans, measures
+
+
+# The plans and measures that count as "a territory uses this intervention" in public.
+PUBLIC_PLAN_STATUSES, PUBLIC_MEASURE_STATUSES = _public_statuses()
+
+
 class Intervention(models.Model):
     """A kind of measure that towns use, with its taxonomy, evidence and cost."""
 

@@ -21,6 +21,8 @@ from spolu.plans.models import Measure
 from . import opendata
 from .models import (
     EVIDENCE_MEANING,
+    PUBLIC_MEASURE_STATUSES,
+    PUBLIC_PLAN_STATUSES,
     Cost,
     Evidence,
     GoodPractice,
@@ -173,7 +175,11 @@ def intervention_detail(request, slug):
     with scopes_disabled():
         # Public: how many territories plan with it; nothing else about them.
         territory_count = (
-            Measure.objects.filter(interventions=intervention)
+            Measure.objects.filter(
+                interventions=intervention,
+                plan__status__in=PUBLIC_PLAN_STATUSES,
+                status__in=PUBLIC_MEASURE_STATUSES,
+            )
             .values("territory")
             .distinct()
             .count()

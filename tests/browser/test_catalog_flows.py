@@ -64,7 +64,7 @@ def catalogue(cast):
     territory = cast.territory_b
     territory.latitude, territory.longitude = Decimal("50.26"), Decimal("19.02")
     territory.save()
-    plan = make_plan(territory, measures=1)
+    plan = make_plan(territory, measures=1, status="adopted")
     with scope(territory=territory):
         plan.measures.get().interventions.set([coordinator])
     return cast

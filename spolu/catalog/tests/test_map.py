@@ -42,7 +42,7 @@ def _place(territory, lat="50.08", lon="14.42"):
 
 def _link(territory, *interventions, measures=1, title="Plan"):
     """A plan of the territory whose measures link the interventions."""
-    plan = make_plan(territory, measures=measures, title=title)
+    plan = make_plan(territory, measures=measures, title=title, status="adopted")
     with scope(territory=territory):
         for measure in plan.measures.all():
             measure.interventions.set(interventions)

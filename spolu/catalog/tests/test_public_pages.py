@@ -248,7 +248,7 @@ def test_the_detail_counts_territories_that_plan_with_it(client, cast, full):
         (cast.territory_a, "Plán A2"),
         (cast.territory_b, "Plán B"),
     ]:
-        plan = make_plan(territory, measures=2, title=title)
+        plan = make_plan(territory, measures=2, title=title, status="adopted")
         with scope(territory=territory):
             for measure in plan.measures.all():
                 measure.interventions.add(full)
@@ -408,3 +408,21 @@ def test_good_practice_detail_hides_drafts_and_draft_interventions(
     for status in NOT_PUBLISHED:
         hidden = make_good_practice(f"Hidden {status}", status=status)
         assert client.get(_practice(hidden.pk)).status_code == 404
+
+
+def test_draft_plans_and_cancelled_measures_do_not_count(client, cast):
+    from django_scopes import scope
+
+    from spolu.plans.tests.builders import make_plan
+
+    intervention = make_intervention("counted", texts={"en": {"title": "Counted"}})
+    draft = make_plan(cast.territory_a, measures=1, title="Koncept")
+    adopted = make_plan(cast.territory_b, measures=1, title="Přijatý", status="adopted")
+    with scope(territory=[cast.territory_a, cast.territory_b]):
+        draft.measures.get().interventions.add(intervention)
+        measure = adopted.measures.get()
+        measure.interventions.add(intervention)
+        measure.status = "cancelled"
+        measure.save()
+    page = client.get(reverse("catalog:intervention-detail", args=["counted"])).content.decode()
+    assert "0 territories use it in their plans" in page

@@ -193,10 +193,13 @@ def test_command_prints_counts(db):
     out = StringIO()
     call_command("load_catalog", stdout=out)
     assert "Interventions: " in out.getvalue() and " created" in out.getvalue()
-    out = StringIO()
-    call_command("load_catalog", "--interventions-only", stdout=out)
-    assert "0 created, 0 updated" in out.getvalue()
+    # The invented stories are only loaded on request.
     assert "Good practices" not in out.getvalue()
+    assert not GoodPractice.objects.exists()
+    out = StringIO()
+    call_command("load_catalog", "--with-examples", stdout=out)
+    assert "Interventions: 0 created, 0 updated" in out.getvalue()
+    assert "Good practices" in out.getvalue()
 
 
 def test_demo_is_idempotent_and_gives_the_editor_the_permission(db, client):

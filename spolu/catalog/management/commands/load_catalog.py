@@ -18,18 +18,16 @@ class Command(BaseCommand):
             help="Create new rows as drafts instead of publishing them.",
         )
         parser.add_argument(
-            "--interventions-only",
+            "--with-examples",
             action="store_true",
-            help="Leave out the illustrative good practices.",
+            help="Also load the illustrative good practices (invented stories, for demos).",
         )
 
     @no_translations
     def handle(self, *args, **options):
-        result = load_starter(
-            publish=not options["draft"], good_practices=not options["interventions_only"]
-        )
+        result = load_starter(publish=not options["draft"], good_practices=options["with_examples"])
         rows = [("Interventions", result.interventions)]
-        if not options["interventions_only"]:
+        if options["with_examples"]:
             rows.append(("Good practices", result.good_practices))
         for label, tally in rows:
             line = (
