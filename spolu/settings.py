@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "spolu.meetings",
     "spolu.cases",
     "spolu.catalog",
+    "spolu.bench",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("spolu.meetings.urls")),
     path("", include("spolu.cases.urls")),
     path("catalogue/", include("spolu.catalog.urls")),
+    path("bench/", include("spolu.bench.urls")),
     path("", include((feeds.urlpatterns, "calendar"))),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

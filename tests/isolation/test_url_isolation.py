@@ -20,6 +20,7 @@ pytestmark = pytest.mark.isolation
 NON_TENANT = {
     "core:home": "start page: shows only the user's own memberships",
     "core:healthz": "health check: database status only",
+    "bench:": "the benchmark's trivial page: says only whether the visitor is logged in",
     "set_language": "language switch",
     "admin:": "technical administration: staff only, Django's own permissions",
     "account_": "allauth: login, logout, password reset (the user's own account)",
