@@ -128,6 +128,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+# PostgreSQL planner cost of a random page read for Spolu's connections (spolu/core/database.py):
+# 1.1 suits SSDs and keeps tenant pages on index lookups; empty keeps the server's value.
+SPOLU_PG_RANDOM_PAGE_COST = os.environ.get("SPOLU_PG_RANDOM_PAGE_COST", "1.1").strip()
+if SPOLU_PG_RANDOM_PAGE_COST:
+    try:
+        float(SPOLU_PG_RANDOM_PAGE_COST)
+    except ValueError as exc:
+        raise ImproperlyConfigured("SPOLU_PG_RANDOM_PAGE_COST must be a number or empty") from exc
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

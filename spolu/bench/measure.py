@@ -92,6 +92,48 @@ def replay(calls, repeats: int) -> list[float]:
     return times
 
 
+def slowest(calls, count: int = 3, repeats: int = 3) -> list[dict]:
+    """The page's slowest statements, each replayed alone: where to look first."""
+    calls = [call for call in calls if not TRANSACTION_CONTROL.match(call[0])]
+    timed = []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for sql, params, many in calls:
+                times = []
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    if many:
+                        cursor.executemany(sql, params)
+                    else:
+                        cursor.execute(sql, params)
+                    if cursor.description:
+                        cursor.fetchall()
+                    times.append(time.perf_counter() - started)
+                timed.append({"ms": round(statistics.median(times) * 1000, 3), "sql": sql[:4000]})
+        transaction.set_rollback(True)
+    return sorted(timed, key=lambda item: -item["ms"])[:count]
+
+
+def explain(calls, count: int = 3) -> list[dict]:
+    """The query plans of the page's slowest statements (for `bench --explain PAGE`)."""
+    calls = [c for c in calls if not TRANSACTION_CONTROL.match(c[0]) and not c[2]]
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+    plans = []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for sql, params, _many in calls:
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                if cursor.description:
+                    cursor.fetchall()
+                took = time.perf_counter() - started
+                cursor.execute(prefix + sql, params)
+                plan = "\n".join(" ".join(str(col) for col in row) for row in cursor.fetchall())
+                plans.append({"ms": round(took * 1000, 3), "sql": sql, "plan": plan})
+        transaction.set_rollback(True)
+    return sorted(plans, key=lambda item: -item["ms"])[:count]
+
+
 class Sessions:
     """A logged-in test client per benchmark user, and its cookie for HTTP and locust."""
 
@@ -155,6 +197,7 @@ def measure_page(page, sessions, floor, requests, warmup) -> dict:
     try:
         raw = summary_ms(replay(own, max(3, requests)))
         result["raw_sql_ms"] = raw["median_ms"]
+        result["slowest_queries"] = slowest(own)
     except Exception as exc:  # a statement that cannot be replayed is reported, not fatal
         result["raw_sql_ms"] = None
         result["raw_sql_error"] = f"{exc.__class__.__name__}: {exc}"[:300]

@@ -81,6 +81,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers."
         )
+        parser.add_argument(
+            "--explain",
+            metavar="PAGE",
+            help="Print the query plans of this page's slowest statements, and stop.",
+        )
         parser.add_argument("--budgets", help="Budgets file (default: spolu/bench/budgets.toml).")
 
     def handle(self, *args, **options):
@@ -104,6 +109,10 @@ class Command(BaseCommand):
         budgets = report.load_budgets(options["budgets"])
 
         hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+        if options["explain"]:
+            with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts):
+                self.explain(options["explain"])
+            return
         # Measure the application as production runs it: no query log, no template debugging.
         with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts):
             result = self.run(scale, options)
@@ -126,6 +135,21 @@ class Command(BaseCommand):
             with open(options["json_path"], "w", encoding="utf-8") as handle:
                 json.dump(result, handle, indent=2, ensure_ascii=False, default=str)
             self.stdout.write(f"Written to {options['json_path']}.")
+
+    def explain(self, name):
+        with scopes_disabled():
+            page_list = {page.name: page for page in pages()}
+            bench_users = users()
+        if name not in page_list:
+            raise CommandError(f"No page {name!r}; the pages are: {', '.join(page_list)}.")
+        page = page_list[name]
+        sessions = measure.Sessions(bench_users)
+        client = sessions.client(page.user)
+        client.get(page.url)
+        with measure.recording() as recorder:
+            client.get(page.url)
+        for item in measure.explain(recorder.calls):
+            self.stdout.write(f"--- {item['ms']:.2f} ms\n{item['sql']}\n{item['plan']}\n")
 
     def run(self, scale, options) -> dict:
         requests, warmup = options["requests"], options["warmup"]
