@@ -92,5 +92,6 @@ def pages() -> list[Page]:
             1,
         ),
         Page("good-practice list", reverse("catalog:good-practice-list"), "anonymous", 1),
+        Page("good-practice map", reverse("catalog:map"), "anonymous", 1),
         Page("good-practice map data", reverse("catalog:map-data"), "anonymous", 1),
     ]

@@ -12,12 +12,17 @@ filter works without JavaScript). A point is either
 Both pages run a fixed number of queries, whatever the number of points: the published
 interventions and their texts (2), the good practices (1) and their links to interventions (1),
 and the territories' links to interventions through measures (1).
+
+The page lists the points beside the map 25 at a time (good practices and territories each have
+their own pages) and leaves the points themselves to its script, which fetches the data.
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -28,6 +33,7 @@ from django_scopes import scopes_disabled
 
 from spolu.core.access import public_view
 from spolu.core.fields import fold
+from spolu.core.paging import PAGE_SIZE
 from spolu.plans.models import Measure
 
 from .models import (
@@ -120,7 +126,7 @@ def _language() -> str:
 
 
 def _by_title(interventions):
-    return sorted(interventions, key=lambda i: (fold(i.map_title), i.slug))
+    return sorted(interventions, key=lambda i: i.map_sort_key)
 
 
 def _with_titles(interventions):
@@ -132,6 +138,8 @@ def _with_titles(interventions):
         intervention.map_title = text.title if text else intervention.slug
         intervention.map_language = text.language if text else language
         intervention.translation_missing = intervention.map_language != language
+        # Folded once: a national map sorts the interventions of a thousand points.
+        intervention.map_sort_key = (fold(intervention.map_title), intervention.slug)
     return interventions
 
 
@@ -192,11 +200,13 @@ def map_points(intervention_slug: str = "") -> MapPoints:
             .distinct()
         )
         territory_points = {}
+        seen = set()
         for territory_id, name, lat, lon, intervention_id in rows:
             point = territory_points.setdefault(
                 territory_id, TerritoryPoint(name, float(lat), float(lon))
             )
-            if intervention_id in by_id and by_id[intervention_id] not in point.interventions:
+            if intervention_id in by_id and (territory_id, intervention_id) not in seen:
+                seen.add((territory_id, intervention_id))
                 point.interventions.append(by_id[intervention_id])
     territories = [
         t
@@ -230,11 +240,17 @@ def _requested_slug(request) -> str:
 
 @public_view
 def catalogue_map(request):
-    points = map_points(_requested_slug(request))
+    # The page carries the map's settings and one page of each list; the map's script fetches
+    # the points from map/data.json, so that the page stays small with a national catalogue.
+    slug = _requested_slug(request)
+    points = map_points(slug)
     form = MapFilterForm(request.GET or None, points.interventions)
     form.is_valid()  # an unknown intervention shows the form's error and every point
-    map_data = {
-        **points.as_json(),
+    data_url = reverse("catalog:map-data")
+    if points.selected is not None:
+        data_url += "?" + urlencode({"intervention": points.selected.slug})
+    map_config = {
+        "data_url": data_url,
         "tiles": settings.SPOLU_MAP_TILE_URL,
         "attribution": settings.SPOLU_MAP_ATTRIBUTION,
         "labels": {
@@ -251,7 +267,11 @@ def catalogue_map(request):
     context = {
         "form": form,
         "points": points,
-        "map_data": map_data,
+        "practices_page": Paginator(points.practices, PAGE_SIZE).get_page(request.GET.get("page")),
+        "territories_page": Paginator(points.territories, PAGE_SIZE).get_page(
+            request.GET.get("territories_page")
+        ),
+        "map_config": map_config,
         "has_points": bool(points.practices or points.territories),
     }
     return render(request, "catalog/map.html", context)

@@ -87,13 +87,16 @@ def test_map_lists_published_practices_and_territories(client, mapped):
     assert [str(i) for i in points.territories[0].interventions] == ["Tutoring club"]
     # Nothing about the territory's plan leaves it: no measure, organisation or plan title.
     for private in ("Opatření", "Škola pro", "Plan"):
-        assert private not in str(response.context["map_data"])
+        assert private not in client.get(DATA).content.decode()
 
 
-def test_map_data_is_in_the_page_as_json_without_inline_script(client, mapped):
+def test_the_page_carries_the_maps_settings_as_json_without_inline_script(client, mapped):
     response = client.get(MAP)
     page = response.content.decode()
     assert '<script id="catalog-map-data" type="application/json">' in page
+    # The points themselves are fetched by the script from the data address.
+    assert response.context["map_config"]["data_url"] == DATA
+    assert "Tutoring in Brno" not in str(response.context["map_config"])
     assert "catalog/map.js" in page
     assert "markercluster/leaflet.markercluster" in page
     # The only <script> elements without src are the JSON data.
@@ -227,7 +230,7 @@ def test_the_page_works_without_tiles_and_says_so(client, mapped, settings):
     settings.SPOLU_MAP_TILE_URL = ""
     response = client.get(MAP)
     page = response.content.decode()
-    assert response.context["map_data"]["tiles"] == ""
+    assert response.context["map_config"]["tiles"] == ""
     assert "no background map is configured" in page
     assert 'id="map-list"' in page
     assert "tile.openstreetmap" not in page
@@ -237,8 +240,8 @@ def test_the_page_with_tiles_passes_them_to_the_map(client, mapped, settings):
     settings.SPOLU_MAP_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
     settings.SPOLU_MAP_ATTRIBUTION = "© Example"
     response = client.get(MAP)
-    assert response.context["map_data"]["tiles"] == settings.SPOLU_MAP_TILE_URL
-    assert response.context["map_data"]["attribution"] == "© Example"
+    assert response.context["map_config"]["tiles"] == settings.SPOLU_MAP_TILE_URL
+    assert response.context["map_config"]["attribution"] == "© Example"
     page = response.content.decode()
     assert "no background map is configured" not in page
     # Shown by the map script when a tile fails to load.
@@ -303,4 +306,20 @@ def test_titles_are_escaped_in_the_list_and_the_map_data(client, cast):
     page = client.get(MAP).content.decode()
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; co" in page  # the list
-    assert "\\u003Cimg src=x onerror=alert(1)\\u003E \\u0026 co" in page  # the map's JSON
+    # The map's data is JSON (the script sets it as text, never as HTML).
+    data = client.get(DATA)
+    assert data["Content-Type"] == "application/json"
+    assert data.json()["good_practices"][0]["title"] == "<img src=x onerror=alert(1)> & co"
+
+
+def test_the_list_beside_the_map_is_paged(client, mapped):
+    for number in range(30):
+        _practice(f"Extra practice {number:02d}", lat="49.5", lon="16.5")
+    first = client.get(MAP)
+    assert first.context["practices_page"].paginator.count == 32
+    assert len(first.context["practices_page"].object_list) == 25
+    assert "page=2" in first.content.decode()
+    second = client.get(MAP, {"page": 2})
+    assert len(second.context["practices_page"].object_list) == 7
+    # The data address still has every point for the map.
+    assert len(client.get(DATA).json()["good_practices"]) == 32

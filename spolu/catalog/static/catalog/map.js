@@ -1,4 +1,4 @@
-// Draws the catalogue map (good practices and territories) from the page's JSON data.
+// Draws the catalogue map (good practices and territories) from the map's JSON data address.
 // The list below the map shows the same content, so the page works without this script,
 // without a background map and when the tiles fail to load. Popups are built from DOM nodes:
 // Leaflet puts strings into innerHTML.
@@ -99,10 +99,20 @@
     });
   }
 
-  function draw(element) {
+  function load(element) {
     var source = document.getElementById(element.dataset.catalogMap);
     if (!source || typeof L === "undefined" || typeof L.markerClusterGroup === "undefined") { return; }
-    var data = JSON.parse(source.textContent);
+    var config = JSON.parse(source.textContent);
+    // The points come from the map's data address; without them the list below still serves.
+    fetch(config.data_url, { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (points) {
+        if (points) { draw(element, Object.assign(points, config)); }
+      })
+      .catch(function () {});
+  }
+
+  function draw(element, data) {
     if (!data.good_practices.length && !data.territories.length) { return; }
     element.hidden = false;
     var labels = data.labels;
@@ -151,6 +161,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-catalog-map]").forEach(draw);
+    document.querySelectorAll("[data-catalog-map]").forEach(load);
   });
 })();
