@@ -42,7 +42,7 @@ def judge(pages: list[dict], load: dict | None, budgets: dict) -> list[str]:
         }
         page["budget"] = {}
         for key, (value, limit) in checks.items():
-            if value is None or limit is None:
+            if value is None or limit is None or limit is False:  # false: reported only
                 continue
             within = value <= limit
             page["budget"][key] = {"value": value, "max": limit, "within": within}
@@ -58,8 +58,8 @@ def judge(pages: list[dict], load: dict | None, budgets: dict) -> list[str]:
     if load:
         limits = budgets.get("load", {})
         checks = {
-            "load_ratio": (load.get("ratio"), limits.get("max_load_ratio")),
             "load_errors": (load["mix"]["failures"], limits.get("max_load_errors")),
+            "load_p95_ms": (load["mix"].get("p95_ms"), limits.get("max_load_p95_ms")),
         }
         load["budget"] = {}
         for key, (value, limit) in checks.items():

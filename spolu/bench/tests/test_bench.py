@@ -112,7 +112,7 @@ def test_judge_marks_figures_over_budget():
     budgets = {
         "default": {"max_queries": 15, "max_ratio": 2.5, "max_gzip_kb": 60, "max_scaling": 1.3},
         "pages": {"network home": {"max_scaling": 3.0}},
-        "load": {"max_load_ratio": 4.0, "max_load_errors": 0},
+        "load": {"max_load_errors": 0, "max_load_p95_ms": 1000},
     }
     pages = [
         {"name": "a", "status": 200, "queries": 16, "ratio": 2.0, "gzip_bytes": 1024},
@@ -137,13 +137,13 @@ def test_judge_marks_figures_over_budget():
             "baseline_scale": "town",
         },
     ]
-    load = {"ratio": 5.0, "mix": {"failures": 0}}
+    load = {"ratio": 5.0, "mix": {"failures": 2, "p95_ms": 300}}
     over = report.judge(pages, load, budgets)
     assert over == [
         "a: queries 16 > 15",
         "b: scaling 1.5 > 1.3",
         "b: 5 queries here, 4 at town scale",
-        "load: load_ratio 5.0 > 4.0",
+        "load: load_errors 2 > 0",
     ]
     assert pages[1]["budget"]["scaling"]["within"] is True
     assert "OVER" in report.table({"pages": pages})
