@@ -72,6 +72,16 @@ def without(calls, floor_calls):
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 
 
+def _execute(cursor, sql, params, many) -> None:
+    """One statement as the page ran it, with its rows fetched."""
+    if many:
+        cursor.executemany(sql, params)
+    else:
+        cursor.execute(sql, params)
+    if cursor.description:
+        cursor.fetchall()
+
+
 def replay(calls, repeats: int) -> list[float]:
     """Run the statements raw on the same connection, in a transaction that is rolled back."""
     calls = [call for call in calls if not TRANSACTION_CONTROL.match(call[0])]
@@ -80,13 +90,8 @@ def replay(calls, repeats: int) -> list[float]:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 started = time.perf_counter()
-                for sql, params, many in calls:
-                    if many:
-                        cursor.executemany(sql, params)
-                    else:
-                        cursor.execute(sql, params)
-                    if cursor.description:
-                        cursor.fetchall()
+                for call in calls:
+                    _execute(cursor, *call)
                 times.append(time.perf_counter() - started)
             transaction.set_rollback(True)
     return times
@@ -102,12 +107,7 @@ def slowest(calls, count: int = 3, repeats: int = 3) -> list[dict]:
                 times = []
                 for _ in range(repeats):
                     started = time.perf_counter()
-                    if many:
-                        cursor.executemany(sql, params)
-                    else:
-                        cursor.execute(sql, params)
-                    if cursor.description:
-                        cursor.fetchall()
+                    _execute(cursor, sql, params, many)
                     times.append(time.perf_counter() - started)
                 timed.append({"ms": round(statistics.median(times) * 1000, 3), "sql": sql[:4000]})
         transaction.set_rollback(True)
@@ -254,11 +254,17 @@ def gunicorn(workers: int):
             time.sleep(0.2)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server process, and kill it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def http_get(port: int, path: str, cookie: str) -> tuple[int, bytes]:

@@ -6,12 +6,7 @@ import sys
 import time
 
 from spolu.bench.load import run_load
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from spolu.bench.measure import free_port, stop
 
 
 def _wait_for_port(port: int, server: subprocess.Popen, timeout: float = 10.0) -> None:
@@ -29,7 +24,7 @@ def _wait_for_port(port: int, server: subprocess.Popen, timeout: float = 10.0) -
 
 def test_run_load_counts_requests_and_failures(tmp_path):
     (tmp_path / "here.txt").write_text("hello\n")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
         cwd=tmp_path,
@@ -45,12 +40,7 @@ def test_run_load_counts_requests_and_failures(tmp_path):
         ]
         result = run_load(f"http://127.0.0.1:{port}", plan, seconds=2, users=2)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
     assert result["requests"] > 0
     assert result["failures"] > 0
