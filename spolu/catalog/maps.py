@@ -17,11 +17,13 @@ The page lists the points beside the map 25 at a time (good practices and territ
 their own pages) and leaves the points themselves to its script, which fetches the data.
 """
 
+import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import JsonResponse
@@ -224,6 +226,123 @@ def map_points(intervention_slug: str = "") -> MapPoints:
     )
 
 
+# --- cached data for both views ------------------------------------------------------------
+
+GENERATION_KEY = "catalog-map:generation"
+
+
+def invalidate_map() -> None:
+    """Published catalogue content changed: the next request computes the map afresh."""
+    cache.set(GENERATION_KEY, secrets.token_hex(8), None)
+
+
+def _generation() -> str:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, secrets.token_hex(8), None)
+        generation = cache.get(GENERATION_KEY, "")
+    return generation
+
+
+def published_interventions() -> list:
+    """Every published intervention with its title in the active language (2 queries)."""
+    published = Intervention.objects.filter(status=Status.PUBLISHED).prefetch_related("texts")
+    return _by_title(_with_titles(list(published)))
+
+
+def map_data(slug: str = "") -> dict:
+    """The map's points as plain data (relative addresses), for the page and the JSON.
+
+    With a national catalogue this is the most expensive public computation, and the same for
+    every visitor: it is cached for SPOLU_MAP_CACHE_SECONDS per language and intervention.
+    Publishing or changing catalogue content starts afresh at once (`invalidate_map`); a
+    territory's measures reach the map within that time. `slug` must be a published
+    intervention's or empty.
+    """
+    seconds = settings.SPOLU_MAP_CACHE_SECONDS
+    if seconds <= 0:
+        return map_points(slug).as_json()
+    key = f"catalog-map:{_generation()}:{_language()}:{slug}"
+    data = cache.get(key)
+    if data is None:
+        data = map_points(slug).as_json()
+        cache.set(key, data, seconds)
+    return data
+
+
+@dataclass
+class ListedIntervention:
+    slug: str
+    map_title: str
+    map_language: str
+    translation_missing: bool
+
+    def __str__(self):
+        return self.map_title
+
+
+@dataclass
+class ListedPractice:
+    title: str
+    language: str
+    place: str
+    period: str
+    url: str
+    interventions: list
+
+
+@dataclass
+class ListedTerritory:
+    name: str
+    interventions: list
+
+
+@dataclass
+class MapList:
+    """What the page lists beside the map, built from the map's data."""
+
+    interventions: list  # every published intervention, for the filter
+    selected: Intervention | None
+    practices: list
+    territories: list
+
+    @classmethod
+    def from_data(cls, data: dict, interventions, selected) -> "MapList":
+        listed = {
+            slug: ListedIntervention(
+                slug, item["title"], item["language"], item["language"] != data["language"]
+            )
+            for slug, item in data["interventions"].items()
+        }
+        practices = [
+            ListedPractice(
+                p["title"],
+                p["language"],
+                p["place"],
+                p["period"],
+                p["url"],
+                [listed[slug] for slug in p["interventions"]],
+            )
+            for p in data["good_practices"]
+        ]
+        territories = [
+            ListedTerritory(t["name"], [listed[slug] for slug in t["interventions"]])
+            for t in data["territories"]
+        ]
+        return cls(interventions, selected, practices, territories)
+
+
+def _absolute(data: dict, absolute) -> dict:
+    return {
+        **data,
+        "interventions": {
+            slug: {**item, "url": absolute(item["url"])}
+            for slug, item in data["interventions"].items()
+        },
+        "good_practices": [{**p, "url": absolute(p["url"])} for p in data["good_practices"]],
+    }
+
+
 class MapFilterForm(forms.Form):
     intervention = forms.ChoiceField(label=_("Intervention"), required=False)
 
@@ -242,9 +361,11 @@ def _requested_slug(request) -> str:
 def catalogue_map(request):
     # The page carries the map's settings and one page of each list; the map's script fetches
     # the points from map/data.json, so that the page stays small with a national catalogue.
+    interventions = published_interventions()
     slug = _requested_slug(request)
-    points = map_points(slug)
-    form = MapFilterForm(request.GET or None, points.interventions)
+    selected = next((i for i in interventions if i.slug == slug), None)
+    points = MapList.from_data(map_data(selected.slug if selected else ""), interventions, selected)
+    form = MapFilterForm(request.GET or None, interventions)
     form.is_valid()  # an unknown intervention shows the form's error and every point
     data_url = reverse("catalog:map-data")
     if points.selected is not None:
@@ -280,11 +401,10 @@ def catalogue_map(request):
 @public_view
 def catalogue_map_data(request):
     slug = _requested_slug(request)
-    points = map_points(slug)
-    if slug and points.selected is None:
+    if slug and not Intervention.objects.filter(slug=slug, status=Status.PUBLISHED).exists():
         return JsonResponse({"error": _("No published intervention has this address.")}, status=400)
     return JsonResponse(
-        points.as_json(absolute=request.build_absolute_uri),
+        _absolute(map_data(slug), request.build_absolute_uri),
         json_dumps_params={"ensure_ascii": False},
     )
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from spolu.core.audit import acting_as
 from spolu.core.fields import fold
 
+from . import maps
 from .models import LANGUAGES, GoodPractice, Intervention, InterventionText, Status
 
 TEXT_FIELDS = ("title", "summary", "description", "inspiration", "caveats", "sources")
@@ -131,6 +132,7 @@ def do_save_intervention(intervention: Intervention, texts, *, related=None, act
         if related is not None:
             intervention.related.set([i for i in related if i.pk != intervention.pk])
         _refresh_search_text(intervention)
+    transaction.on_commit(maps.invalidate_map)
     return intervention
 
 
@@ -148,6 +150,7 @@ def do_publish(obj, *, acting_user):
         obj.published_at = timezone.now()
         obj.save(update_fields=["status", "published_at", "updated"])
         _refresh_search_text(obj)
+    transaction.on_commit(maps.invalidate_map)
     return obj
 
 
@@ -162,6 +165,7 @@ def do_unpublish(obj, *, acting_user):
         obj.published_at = None
         obj.save(update_fields=["status", "published_at", "updated"])
         _refresh_search_text(obj)
+    transaction.on_commit(maps.invalidate_map)
     return obj
 
 
@@ -190,6 +194,7 @@ def do_save_good_practice(gp: GoodPractice, *, interventions=None, acting_user) 
         gp.save()
         if interventions is not None:
             gp.interventions.set(interventions)
+    transaction.on_commit(maps.invalidate_map)
     return gp
 
 

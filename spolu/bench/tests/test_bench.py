@@ -147,3 +147,12 @@ def test_judge_marks_figures_over_budget():
     ]
     assert pages[1]["budget"]["scaling"]["within"] is True
     assert "OVER" in report.table({"pages": pages})
+
+
+def test_explain_prints_the_plans_of_a_pages_slowest_statements(town, capsys):
+    call_command("bench", "--explain", "tasks list")
+    printed = capsys.readouterr().out
+    assert "plans_task" in printed
+    assert ("SCAN" in printed or "SEARCH" in printed) or "Scan" in printed
+    with pytest.raises(CommandError, match="No page 'nothing'"):
+        call_command("bench", "--explain", "nothing")

@@ -277,7 +277,9 @@ def _populate(cast, extra):
 
 # Published interventions, their texts, the good practices, their links to interventions,
 # the territories' links to interventions (through measures).
-MAP_QUERIES = 5
+DATA_QUERIES = 5
+# The page also reads the published interventions for its filter (2).
+MAP_QUERIES = DATA_QUERIES + 2
 
 
 @pytest.mark.parametrize("extra", [0, 6])
@@ -295,7 +297,7 @@ def test_map_query_count_is_fixed(cast, client, django_assert_num_queries, extra
 @pytest.mark.parametrize("extra", [0, 6])
 def test_map_data_query_count_is_fixed(cast, client, django_assert_num_queries, extra):
     _populate(cast, extra)
-    with django_assert_num_queries(MAP_QUERIES):
+    with django_assert_num_queries(DATA_QUERIES):
         data = client.get(DATA).json()
     assert len(data["good_practices"]) == 1 + extra * 3
     assert len(data["territories"]) == 2
@@ -323,3 +325,27 @@ def test_the_list_beside_the_map_is_paged(client, mapped):
     assert len(second.context["practices_page"].object_list) == 7
     # The data address still has every point for the map.
     assert len(client.get(DATA).json()["good_practices"]) == 32
+
+
+def test_the_map_is_computed_once_and_afresh_after_a_publication(
+    client, mapped, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from spolu.catalog.services import do_publish
+
+    settings.SPOLU_MAP_CACHE_SECONDS = 300
+    first = client.get(DATA).json()
+    # Served from the cache: the generation and the data (2), nothing recomputed.
+    with django_assert_num_queries(2):
+        assert client.get(DATA).json() == first
+    # The page reads the interventions for its filter (2) and the same cached data (2).
+    with django_assert_num_queries(4):
+        page = client.get(MAP)
+    assert [p.title for p in page.context["points"].practices] == [
+        p["title"] for p in first["good_practices"]
+    ]
+    draft = GoodPractice.objects.get(title="Draft practice")
+    GoodPractice.objects.filter(pk=draft.pk).update(latitude=49.2, longitude=16.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_publish(draft, acting_user=None)
+    titles = [p["title"] for p in client.get(DATA).json()["good_practices"]]
+    assert "Draft practice" in titles
