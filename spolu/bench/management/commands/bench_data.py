@@ -20,6 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, scale, seed, verbosity, **options):
         call_command("migrate", verbosity=0, interactive=False)
+        call_command("createcachetable", verbosity=0)
         if has_bench_data():
             raise CommandError(
                 "This database already holds benchmark data. Generate it into an empty "
