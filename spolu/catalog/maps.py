@@ -297,39 +297,48 @@ class ListedTerritory:
     interventions: list
 
 
-@dataclass
 class MapList:
-    """What the page lists beside the map, built from the map's data."""
+    """What the page lists beside the map, built from the map's data one page at a time."""
 
-    interventions: list  # every published intervention, for the filter
-    selected: Intervention | None
-    practices: list
-    territories: list
-
-    @classmethod
-    def from_data(cls, data: dict, interventions, selected) -> "MapList":
-        listed = {
+    def __init__(self, data: dict, interventions, selected):
+        self.data = data
+        self.interventions = interventions  # every published intervention, for the filter
+        self.selected = selected
+        self.listed = {
             slug: ListedIntervention(
                 slug, item["title"], item["language"], item["language"] != data["language"]
             )
             for slug, item in data["interventions"].items()
         }
-        practices = [
-            ListedPractice(
-                p["title"],
-                p["language"],
-                p["place"],
-                p["period"],
-                p["url"],
-                [listed[slug] for slug in p["interventions"]],
-            )
-            for p in data["good_practices"]
-        ]
-        territories = [
-            ListedTerritory(t["name"], [listed[slug] for slug in t["interventions"]])
-            for t in data["territories"]
-        ]
-        return cls(interventions, selected, practices, territories)
+
+    def _practice(self, p) -> ListedPractice:
+        interventions = [self.listed[slug] for slug in p["interventions"]]
+        return ListedPractice(
+            p["title"], p["language"], p["place"], p["period"], p["url"], interventions
+        )
+
+    def _territory(self, t) -> ListedTerritory:
+        return ListedTerritory(t["name"], [self.listed[slug] for slug in t["interventions"]])
+
+    @property
+    def practices(self) -> list:
+        return [self._practice(p) for p in self.data["good_practices"]]
+
+    @property
+    def territories(self) -> list:
+        return [self._territory(t) for t in self.data["territories"]]
+
+    @property
+    def has_points(self) -> bool:
+        return bool(self.data["good_practices"] or self.data["territories"])
+
+    def page(self, kind: str, number):
+        """One page of good practices or territories, only its items made into objects."""
+        items = self.data["good_practices" if kind == "practices" else "territories"]
+        page = Paginator(items, PAGE_SIZE).get_page(number)
+        make = self._practice if kind == "practices" else self._territory
+        page.object_list = [make(item) for item in page.object_list]
+        return page
 
 
 def _absolute(data: dict, absolute) -> dict:
@@ -364,7 +373,7 @@ def catalogue_map(request):
     interventions = published_interventions()
     slug = _requested_slug(request)
     selected = next((i for i in interventions if i.slug == slug), None)
-    points = MapList.from_data(map_data(selected.slug if selected else ""), interventions, selected)
+    points = MapList(map_data(selected.slug if selected else ""), interventions, selected)
     form = MapFilterForm(request.GET or None, interventions)
     form.is_valid()  # an unknown intervention shows the form's error and every point
     data_url = reverse("catalog:map-data")
@@ -388,12 +397,10 @@ def catalogue_map(request):
     context = {
         "form": form,
         "points": points,
-        "practices_page": Paginator(points.practices, PAGE_SIZE).get_page(request.GET.get("page")),
-        "territories_page": Paginator(points.territories, PAGE_SIZE).get_page(
-            request.GET.get("territories_page")
-        ),
+        "practices_page": points.page("practices", request.GET.get("page")),
+        "territories_page": points.page("territories", request.GET.get("territories_page")),
         "map_config": map_config,
-        "has_points": bool(points.practices or points.territories),
+        "has_points": points.has_points,
     }
     return render(request, "catalog/map.html", context)
 
