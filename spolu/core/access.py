@@ -67,9 +67,13 @@ def territory_view(action: str, *, hide: bool = False):
 
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            membership = Membership.for_user_in(request.user, territory)
+            # All of the user's memberships in one query: the header's territory switcher
+            # shows the same list (context_processors.spolu), so the page needs no second one.
+            memberships = Membership.territories_of(request.user)
+            membership = next((m for m in memberships if m.territory.slug == territory), None)
             if membership is None:
                 raise Http404
+            request.spolu_memberships = memberships
             if not role_can(membership.role, action):
                 raise Http404 if hide else PermissionDenied
             if sensitive or membership.role in settings.SPOLU_SENSITIVE_ROLES:

@@ -15,7 +15,8 @@ def spolu(request):
     def my_memberships():
         if user is None or not user.is_authenticated:
             return []
-        return Membership.territories_of(user)
+        known = getattr(request, "spolu_memberships", None)  # read by territory_view
+        return known if known is not None else Membership.territories_of(user)
 
     return {
         "product_name": settings.SPOLU_PRODUCT_NAME,

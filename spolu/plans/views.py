@@ -197,8 +197,8 @@ def _goals_with_measures(plan, measures):
 
 @territory_view("plans.view")
 def plan_detail(request, pk):
-    # Queries: session, user, membership, plan, goals, measures with risk, the filter's
-    # organisations, indicators of the plan, switcher.
+    # Queries: session, user, memberships (also the switcher's), plan, goals, measures with risk,
+    # the filter's organisations, indicators of the plan.
     plan = _get_plan(request, pk)
     form = MeasureFilterForm(request.GET or None, territory=request.territory)
     measures = list(_plan_measures(request, plan, form))
@@ -382,10 +382,10 @@ def measure_edit(request, pk):
 
 @territory_view("plans.view")
 def measure_detail(request, pk):
-    # Queries: session, user, membership, measure with risk and relations, partners,
-    # related measures, carried-over successors, interventions from the catalogue (titles
-    # by subquery), tasks, progress updates, attachments, indicators, their values,
-    # history, own organisations (partners), switcher.
+    # Queries: session, user, memberships (also the switcher's), measure with risk and relations,
+    # partners, related measures, carried-over successors, interventions from the catalogue (titles
+    # by subquery), tasks, progress updates, attachments, indicators, their values, history, own
+    # organisations (partners).
     measure = _get_measure(request, pk)
     today = timezone.localdate()
     tasks = list(
@@ -643,8 +643,8 @@ def _filtered_tasks(request, form):
 
 @territory_view("plans.view")
 def task_list(request):
-    # Queries: session, user, membership, count, page of tasks with owners and measures,
-    # own organisations (partners), switcher.
+    # Queries: session, user, memberships (also the switcher's), count, page of tasks with owners
+    # and measures, own organisations (partners).
     form = TaskFilterForm(request.GET or None)
     page_obj = paginate(request, _filtered_tasks(request, form))
     today = timezone.localdate()

@@ -151,20 +151,9 @@ class Membership(TenantModel):
         return f"{self.user} – {self.get_role_display()}"
 
     @classmethod
-    def for_user_in(cls, user, territory_slug: str):
-        """The user's membership in the territory with this slug, or None."""
-        # Resolving the tenant happens before a scope can be opened: the query is
-        # limited to the user's own rows instead.
-        with scopes_disabled():
-            return (
-                cls.objects.select_related("territory")
-                .filter(user=user, territory__slug=territory_slug)
-                .first()
-            )
-
-    @classmethod
     def territories_of(cls, user):
-        """The user's memberships in every territory, for the switcher in the header."""
+        """The user's memberships in every territory: for access to a territory page (one query
+        also serves the switcher in the header) and for the start page."""
         with scopes_disabled():
             return list(
                 cls.objects.select_related("territory")

@@ -163,9 +163,9 @@ def _populate(cast, count):
 def test_organisation_list_query_count_is_fixed(cast, client_for, django_assert_num_queries, count):
     _populate(cast, count)
     client = client_for(cast.user("a_viewer"))
-    # session, user, membership+territory, count, page with people counts,
-    # the filter's municipalities, switcher memberships
-    with django_assert_num_queries(7):
+    # session, user, memberships+territories (also the switcher's), count, page with people counts,
+    # the filter's municipalities
+    with django_assert_num_queries(6):
         assert client.get(url("organisation-list")).status_code == 200
 
 
@@ -173,8 +173,8 @@ def test_organisation_list_query_count_is_fixed(cast, client_for, django_assert_
 def test_person_list_query_count_is_fixed(cast, client_for, django_assert_num_queries, count):
     _populate(cast, count)
     client = client_for(cast.user("a_viewer"))
-    # session, user, membership+territory, count, page, its organisations, switcher
-    with django_assert_num_queries(7):
+    # session, user, memberships+territories (also the switcher's), count, page, its organisations
+    with django_assert_num_queries(6):
         assert client.get(url("person-list")).status_code == 200
 
 
@@ -186,10 +186,10 @@ def test_organisation_detail_query_count_is_fixed(
     for i in range(count):
         make_person(cast.territory_a, full_name=f"Učitel {i}", organisations=[organisation])
     client = client_for(cast.user("a_partner"))
-    # session, user, membership+territory, organisation+municipality, its people,
-    # the measures it implements, the partner's own organisations (for editing and for the
-    # platforms they see), the platforms it belongs to, switcher
-    with django_assert_num_queries(10):
+    # session, user, memberships+territories (also the switcher's), organisation+municipality, its
+    # people, the measures it implements, the partner's own organisations (for editing and for the
+    # platforms they see), the platforms it belongs to
+    with django_assert_num_queries(9):
         assert client.get(url("organisation-detail", organisation.pk)).status_code == 200
 
 

@@ -341,14 +341,14 @@ def test_statistics_pages_use_a_fixed_number_of_queries(
     file_signal(world, school=world.other_school)  # a second school
     client = client_for(world.user("a_coordinator"))
     client.get(statistics_url(world))  # warm the session
-    # session, user, membership+territory; counts, schools, timestamps; switcher
-    with django_assert_num_queries(7):
+    # session, user, memberships+territories (also the switcher's); counts, schools, timestamps
+    with django_assert_num_queries(6):
         assert client.get(statistics_url(world)).status_code == 200
     home = reverse("territories:home", kwargs={"territory": world.territory.slug})
     client = client_for(world.user("a_viewer"))
     client.get(home)
     # as in spolu/territories/tests/test_home.py, with the card's counts and triage times
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(home).status_code == 200
     client = client_for(cast.user("a_advisor"))
     client.get(network_url(cast))

@@ -282,10 +282,10 @@ def test_measure_detail_query_count_does_not_grow_with_interventions(
     with scope(territory=cast.territory_a):
         measure.interventions.set(interventions)
     client = client_for(cast.user("a_coordinator"))
-    # session, user, membership, measure with risk and relations, partners, tasks, progress
-    # updates, indicators, history and the plan, goal and organisation it names, related
-    # measures, carried-over successors, interventions with their titles, switcher
-    with django_assert_num_queries(16):
+    # session, user, memberships (also the switcher's), measure with risk and relations, partners,
+    # tasks, progress updates, indicators, history and the plan, goal and organisation it names,
+    # related measures, carried-over successors, interventions with their titles
+    with django_assert_num_queries(15):
         html = client.get(measure_url("measure-detail", measure)).content.decode()
     assert html.count('href="/catalogue/zasah-') == size
 

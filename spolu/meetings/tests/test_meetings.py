@@ -240,10 +240,10 @@ def test_meeting_page_query_count_is_fixed(cast, client_for, django_assert_num_q
         services.do_add_agenda_item(meeting, kind="plan_review", title="Plán", acting_user=None)
         services.do_add_agenda_item(meeting, kind="follow_up", title="Kontrola", acting_user=None)
     client = client_for(cast.user("a_coordinator"))
-    # session, user, membership, meeting, agenda, previous meeting, plan review (3), follow-up,
-    # attendance, decisions, their tasks, corrections, the user's person, the topic backlog,
-    # switcher
-    with django_assert_num_queries(17):
+    # session, user, memberships (also the switcher's), meeting, agenda, previous meeting, plan
+    # review (3), follow-up, attendance, decisions, their tasks, corrections, the user's person, the
+    # topic backlog
+    with django_assert_num_queries(16):
         assert client.get(url("meeting-detail", meeting.pk)).status_code == 200
 
 
@@ -274,9 +274,9 @@ def test_platform_page_query_count_is_fixed(cast, client_for, django_assert_num_
     for i in range(size):
         make_meeting(platform, starts_at=start + datetime.timedelta(days=30 * i), status="held")
     client = client_for(cast.user("a_coordinator"))
-    # session, user, membership, platform, organisations, people, upcoming, past, topics,
-    # the cooperation report (5), switcher
-    with django_assert_num_queries(15):
+    # session, user, memberships (also the switcher's), platform, organisations, people, upcoming,
+    # past, topics, the cooperation report (5)
+    with django_assert_num_queries(14):
         response = client.get(url("platform-detail", platform.pk))
     assert response.status_code == 200
     assert "Is cooperation real?" in response.content.decode()

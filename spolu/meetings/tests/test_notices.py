@@ -325,13 +325,13 @@ def test_agreement_pages_query_count_is_fixed(
         for day in range(size):
             add_version(agreement, TODAY - (30 - day) * DAY, adopted_at=held if i % 2 else None)
     client = client_for(cast.user("a_partner"))
-    # session, user, membership, own organisations, count, page of agreements with their
-    # versions in effect, the facilitated platforms (may add), the territory switcher
-    with django_assert_num_queries(8):
+    # session, user, memberships (also the switcher's), own organisations, count, page of agreements
+    # with their versions in effect, the facilitated platforms (may add)
+    with django_assert_num_queries(7):
         assert client.get(url("agreement-list")).status_code == 200
     # session, user, membership, own organisations, the agreement, its versions with
     # meetings, visible platforms (meeting links), the territory switcher
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert client.get(url("agreement-detail", agreement.pk)).status_code == 200
 
 
@@ -440,9 +440,9 @@ def test_announcement_list_query_count_is_fixed(
     for i in range(size):
         add_announcement(cast.territory_a, platform if i % 2 else None, title=f"N{i}")
     client = client_for(cast.user("a_partner"))
-    # session, user, membership, own organisations, count, page of announcements with
-    # platforms and authors, the facilitated platforms (may add), the territory switcher
-    with django_assert_num_queries(8):
+    # session, user, memberships (also the switcher's), own organisations, count, page of
+    # announcements with platforms and authors, the facilitated platforms (may add)
+    with django_assert_num_queries(7):
         assert client.get(url("announcement-list")).status_code == 200
 
 

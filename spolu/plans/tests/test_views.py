@@ -283,9 +283,9 @@ def test_next_period_page_carries_measures(cast, client_for):
 def test_plan_detail_query_count_is_fixed(cast, client_for, django_assert_num_queries, size):
     plan = make_plan(cast.territory_a, measures=size, goals=5)
     client = client_for(cast.user("a_viewer"))
-    # session, user, membership, plan, the filter's organisations, measures with risk,
-    # goals, indicators, switcher
-    with django_assert_num_queries(9):
+    # session, user, memberships (also the switcher's), plan, the filter's organisations, measures
+    # with risk, goals, indicators
+    with django_assert_num_queries(8):
         assert client.get(url("plan-detail", plan.pk)).status_code == 200
 
 
@@ -306,12 +306,12 @@ def test_measure_detail_query_count_is_fixed(cast, client_for, django_assert_num
                 narrative=f"N{i}",
             )
     client = client_for(cast.user("a_partner"))
-    # session, user, membership, measure with risk and relations, partners, own organisations,
-    # tasks, progress updates, attachments, indicators, their values, related measures,
-    # carried-over successors, interventions from the catalogue (titles by subquery),
-    # history and the names of the plan, goal and lead implementer it mentions (one query
-    # per related model), the platforms whose decisions the partner may see, switcher
-    with django_assert_num_queries(19):
+    # session, user, memberships (also the switcher's), measure with risk and relations, partners,
+    # own organisations, tasks, progress updates, attachments, indicators, their values, related
+    # measures, carried-over successors, interventions from the catalogue (titles by subquery),
+    # history and the names of the plan, goal and lead implementer it mentions (one query per
+    # related model), the platforms whose decisions the partner may see
+    with django_assert_num_queries(18):
         assert client.get(url("measure-detail", measure.pk)).status_code == 200
 
 

@@ -67,7 +67,7 @@ def test_audit_log_query_count_is_fixed(cast, client_for, django_assert_num_quer
     for _ in range(extra):
         log_read(membership)
     client = client_for(cast.user("a_coordinator"))
-    # session, user, membership+territory, count, page of entries+actors+types, the users
-    # the entries name (one query per related model), switcher
-    with django_assert_num_queries(7):
+    # session, user, memberships+territories (also the switcher's), count, page of
+    # entries+actors+types, the users the entries name (one query per related model)
+    with django_assert_num_queries(6):
         assert client.get(reverse("territories:audit-log", args=["alfov"])).status_code == 200
