@@ -89,7 +89,12 @@ def test_bench_smoke_every_page_answers_and_the_json_has_every_figure(town, tmp_
     )
     compared = json.loads(again.read_text(encoding="utf-8"))
     assert all(page["queries_same_as_baseline"] for page in compared["pages"])
-    assert all(page["scaling"] > 0 for page in compared["pages"])
+    assert all(page["scaling"] > 0 and page["scaling_raw"] > 0 for page in compared["pages"])
+
+    # An earlier run judged again without measuring: same figures, budgets applied.
+    judged = tmp_path / "judged.json"
+    call_command("bench", "--report", str(again), "--json", str(judged))
+    assert json.loads(judged.read_text(encoding="utf-8"))["pages"] == compared["pages"]
 
 
 def test_raw_sql_excludes_the_floor_and_replays_without_changing_anything(town):

@@ -86,11 +86,22 @@ class Command(BaseCommand):
             metavar="PAGE",
             help="Print the query plans of this page's slowest statements, and stop.",
         )
+        parser.add_argument(
+            "--report",
+            metavar="FILE",
+            help="Measure nothing: judge the figures of an earlier run's JSON again "
+            "(with --compare and the current budgets).",
+        )
         parser.add_argument("--budgets", help="Budgets file (default: spolu/bench/budgets.toml).")
 
     def handle(self, *args, **options):
         if options["requests"] < 1:
             raise CommandError("--requests must be at least 1.")
+        report.load_budgets(options["budgets"])  # a broken budgets file fails at once
+        if options["report"]:
+            result = self._read(options["report"])
+            self.finish(result, options)
+            return
         scale = detect_scale()
         if scale is None:
             raise CommandError(
@@ -99,15 +110,8 @@ class Command(BaseCommand):
             )
         if options["scale"] and options["scale"] != scale:
             raise CommandError(f"This database holds the {scale} dataset, not {options['scale']}.")
-        baseline = None
         if options["compare"]:
-            try:
-                with open(options["compare"], encoding="utf-8") as handle:
-                    baseline = json.load(handle)
-            except (OSError, ValueError) as exc:
-                raise CommandError(f"Cannot read {options['compare']}: {exc}") from exc
-        budgets = report.load_budgets(options["budgets"])
-
+            self._read(options["compare"])  # fail before measuring, not after
         hosts = [*settings.ALLOWED_HOSTS, "testserver"]
         if options["explain"]:
             with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts):
@@ -116,8 +120,20 @@ class Command(BaseCommand):
         # Measure the application as production runs it: no query log, no template debugging.
         with override_settings(DEBUG=False, ALLOWED_HOSTS=hosts):
             result = self.run(scale, options)
-        if baseline is not None:
-            report.compare(result["pages"], baseline)
+        self.finish(result, options)
+
+    def _read(self, path) -> dict:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from exc
+
+    def finish(self, result, options):
+        """Compare, judge against the budgets, print the table and write the JSON."""
+        budgets = report.load_budgets(options["budgets"])
+        if options["compare"]:
+            report.compare(result["pages"], self._read(options["compare"]))
         over = report.judge(result["pages"], result.get("load"), budgets)
         result["budgets"] = budgets
         result["over_budget"] = over
