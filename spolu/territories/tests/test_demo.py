@@ -35,3 +35,12 @@ def test_demo_has_a_user_for_every_role(db):
         .objects.get(email="koordinator@zelenov.example")
         .check_password("spolu-demo-2026")
     )
+
+
+def test_the_demo_sends_no_mail_so_the_console_shows_the_logins(transactional_db, settings, capsys):
+    # transactional_db: the demo commits, so its notices would really go out (on_commit).
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    call_command("load_demo")
+    printed = capsys.readouterr().out
+    assert "Message-ID" not in printed
+    assert "Demo logins" in printed

@@ -5,6 +5,7 @@ from importlib import import_module
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from spolu.territories.demo import DEMO_PASSWORD
 
@@ -14,7 +15,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = []
-        with transaction.atomic():
+        # The demo's own steps (a signal filed, a meeting invited) would mail the demo users:
+        # those notices are kept in memory and dropped, so that the console shows the logins.
+        locmem = "django.core.mail.backends.locmem.EmailBackend"
+        with override_settings(EMAIL_BACKEND=locmem), transaction.atomic():
             for config in apps.get_app_configs():
                 if not config.name.startswith("spolu."):
                     continue
