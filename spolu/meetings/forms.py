@@ -142,12 +142,17 @@ class AgendaItemForm(forms.Form):
 
     def __init__(self, *args, meeting=None, **kwargs):
         super().__init__(*args, **kwargs)
+        backlog = []
         if meeting is not None:
-            # Topics of the platform not yet on any agenda (the backlog).
-            self.fields["topic"].queryset = meeting.platform.topics.filter(
-                agenda_items__isnull=True
-            ).order_by("created")
-        if meeting is None or not self.fields["topic"].queryset.exists():
+            # Topics of the platform not yet on any agenda (the backlog), read once: the same
+            # list decides whether the field is shown and gives its choices.
+            topic = self.fields["topic"]
+            topic.queryset = meeting.platform.topics.filter(agenda_items__isnull=True).order_by(
+                "created"
+            )
+            backlog = list(topic.queryset)
+            topic.choices = [("", topic.empty_label)] + [(t.pk, str(t)) for t in backlog]
+        if not backlog:
             del self.fields["topic"]
 
     def clean(self):

@@ -218,7 +218,9 @@ def _my_person(request):
 def meeting_detail(request, pk):
     # Fixed queries: meeting, agenda items with topics, attendance with people and
     # organisations, decisions with their tasks, corrections, the plan review (measures at
-    # risk, changed, tasks due), follow-up tasks, previous meeting, the user's person.
+    # risk, changed, tasks due), follow-up tasks, previous meeting; the user's person only
+    # while the meeting is planned (for the attendance answer) and the topic backlog only
+    # while the agenda can be edited.
     meeting = get_meeting(request, pk)
     items = list(meeting.agenda_items.select_related("topic").order_by("position", "pk"))
     kinds = {item.kind for item in items}
@@ -247,11 +249,13 @@ def meeting_detail(request, pk):
         # Stored minutes were cleaned when saved; cleaning again here guards the page even
         # against rows written some other way.
         item.minutes_safe = sanitize_minutes(item.minutes) if item.minutes else ""
-    me = _my_person(request)
+    me = _my_person(request) if meeting.status == MeetingStatus.PLANNED else None
     mine = next((a for a in attendances if me and a.person_id == me.pk), None)
     today = timezone.localdate()
     for task in [*(follow_up or []), *((review or {}).get("tasks_due", []))]:
         task.overdue = task.is_overdue(today)
+    runs = may_run(request, meeting.platform)
+    agenda_editable = runs and not meeting.is_locked and meeting.status != MeetingStatus.CANCELLED
     context = {
         "meeting": meeting,
         "platform": meeting.platform,
@@ -264,8 +268,9 @@ def meeting_detail(request, pk):
         "previous": previous,
         "me": me,
         "my_answer": mine.status if mine else "",
-        "may_run": may_run(request, meeting.platform),
-        "agenda_form": AgendaItemForm(meeting=meeting),
+        "may_run": runs,
+        "agenda_editable": agenda_editable,
+        "agenda_form": AgendaItemForm(meeting=meeting) if agenda_editable else None,
         "decision_form": DecisionForm(meeting=meeting),
         "correction_form": CorrectionForm(),
         "is_past": meeting.starts_at < timezone.now(),

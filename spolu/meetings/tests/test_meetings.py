@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from spolu.meetings import recurrence, services
-from spolu.meetings.models import AgendaItem, Attendance, Meeting, MeetingStatus
+from spolu.meetings.models import AgendaItem, Attendance, Meeting, MeetingStatus, Topic
 from spolu.plans.models import Task
 from spolu.plans.tests.builders import make_plan
 
@@ -211,8 +211,18 @@ def test_platform_form_builds_the_rule_and_reports_missing_parts(cast, client_fo
     assert platform.recurrence == "FREQ=MONTHLY;BYDAY=+1TH"
 
 
+# session, user, memberships (also the switcher's), meeting, agenda, previous meeting, plan review
+# (3), follow-up, attendance, decisions, their tasks, corrections: 14. A planned meeting also reads
+# the user's person (for the attendance answer), and the backlog of topics is read only while the
+# agenda can still be edited.
+@pytest.mark.parametrize(
+    ("status", "queries"),
+    [(MeetingStatus.PLANNED, 16), (MeetingStatus.HELD, 15), (MeetingStatus.APPROVED, 14)],
+)
 @pytest.mark.parametrize("size", [2, 20])
-def test_meeting_page_query_count_is_fixed(cast, client_for, django_assert_num_queries, size):
+def test_meeting_page_query_count_is_fixed(
+    cast, client_for, django_assert_num_queries, size, status, queries
+):
     from spolu.actors.tests.factories import make_person
 
     platform, school, _partner = member_setup(cast)
@@ -239,12 +249,14 @@ def test_meeting_page_query_count_is_fixed(cast, client_for, django_assert_num_q
             )
         services.do_add_agenda_item(meeting, kind="plan_review", title="Plán", acting_user=None)
         services.do_add_agenda_item(meeting, kind="follow_up", title="Kontrola", acting_user=None)
+        for i in range(size):
+            Topic.objects.create(territory=cast.territory_a, platform=platform, title=f"Návrh {i}")
+        Meeting.objects.filter(pk=meeting.pk).update(status=status)
     client = client_for(cast.user("a_coordinator"))
-    # session, user, memberships (also the switcher's), meeting, agenda, previous meeting, plan
-    # review (3), follow-up, attendance, decisions, their tasks, corrections, the user's person, the
-    # topic backlog
-    with django_assert_num_queries(16):
-        assert client.get(url("meeting-detail", meeting.pk)).status_code == 200
+    with django_assert_num_queries(queries):
+        html = client.get(url("meeting-detail", meeting.pk)).content.decode()
+    # The backlog's topics are offered on the agenda form while it can be edited.
+    assert (f"Návrh {size - 1}</option>" in html) == (status != MeetingStatus.APPROVED)
 
 
 def test_a_script_stored_in_minutes_is_never_markup_on_the_page(cast, client_for):
