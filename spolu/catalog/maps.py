@@ -297,48 +297,126 @@ class ListedTerritory:
     interventions: list
 
 
-class MapList:
-    """What the page lists beside the map, built from the map's data one page at a time."""
+# The page's two lists: the key of their page number in the query string, their items in the data.
+LISTS = {
+    "practices": ("page", "good_practices"),
+    "territories": ("territories_page", "territories"),
+}
 
-    def __init__(self, data: dict, interventions, selected):
-        self.data = data
-        self.interventions = interventions  # every published intervention, for the filter
-        self.selected = selected
-        self.listed = {
-            slug: ListedIntervention(
-                slug, item["title"], item["language"], item["language"] != data["language"]
+
+def _clamped(number, count: int) -> int:
+    """The page number the list shows for a requested one (as Paginator.get_page decides)."""
+    return Paginator(range(count), PAGE_SIZE).get_page(number).number
+
+
+def _plain_page(data: dict, kind: str, number: int) -> list:
+    """One page of a list as plain data (what the cache keeps), interventions with their titles."""
+    items = data[LISTS[kind][1]][(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    titles = data["interventions"]
+
+    def interventions(item):
+        return [(slug, titles[slug]["title"], titles[slug]["language"]) for slug in item]
+
+    if kind == "practices":
+        return [
+            (
+                p["title"],
+                p["language"],
+                p["place"],
+                p["period"],
+                p["url"],
+                interventions(p["interventions"]),
             )
-            for slug, item in data["interventions"].items()
-        }
+            for p in items
+        ]
+    return [(t["name"], interventions(t["interventions"])) for t in items]
 
-    def _practice(self, p) -> ListedPractice:
-        interventions = [self.listed[slug] for slug in p["interventions"]]
-        return ListedPractice(
-            p["title"], p["language"], p["place"], p["period"], p["url"], interventions
+
+def map_lists(slug: str, requested: dict) -> tuple[dict, dict, dict]:
+    """The lists beside the map: how many items each has, the page numbers shown and their items.
+
+    The page shows 25 items of each list, but the whole map of a national catalogue is about
+    a megabyte: reading it from the cache for every page view cost more than the rest of the
+    page. So each page of a list is cached on its own, beside the counts, for as long as the
+    map's data (`requested` maps a list to the page number asked for in the query string).
+    """
+    wanted = {}
+    for kind in LISTS:
+        try:
+            wanted[kind] = int(requested.get(kind) or 1)
+        except ValueError:
+            wanted[kind] = 1
+    seconds = settings.SPOLU_MAP_CACHE_SECONDS
+    prefix = f"catalog-map-list:{_generation()}:{_language()}:{slug}" if seconds > 0 else ""
+    if prefix:
+        keys = {kind: f"{prefix}:{kind}:{number}" for kind, number in wanted.items()}
+        found = cache.get_many([f"{prefix}:counts", *keys.values()])
+        counts = found.get(f"{prefix}:counts")
+        if (
+            counts is not None
+            and all(key in found for key in keys.values())
+            and all(_clamped(wanted[kind], counts[kind]) == wanted[kind] for kind in LISTS)
+        ):
+            return counts, wanted, {kind: found[key] for kind, key in keys.items()}
+    data = map_data(slug)
+    counts = {kind: len(data[LISTS[kind][1]]) for kind in LISTS}
+    numbers = {kind: _clamped(requested.get(kind), counts[kind]) for kind in LISTS}
+    items = {kind: _plain_page(data, kind, numbers[kind]) for kind in LISTS}
+    if prefix:
+        cache.set_many(
+            {
+                f"{prefix}:counts": counts,
+                **{f"{prefix}:{kind}:{numbers[kind]}": items[kind] for kind in LISTS},
+            },
+            seconds,
+        )
+    return counts, numbers, items
+
+
+class MapList:
+    """What the page lists beside the map: one page of good practices and one of territories."""
+
+    def __init__(self, slug: str, requested: dict, selected):
+        self.selected = selected
+        language = _language()
+        counts, numbers, items = map_lists(slug, requested)
+
+        def listed(interventions):
+            return [
+                ListedIntervention(slug, title, lang, lang != language)
+                for slug, title, lang in interventions
+            ]
+
+        self.practices_page = self._page(
+            counts["practices"],
+            numbers["practices"],
+            [ListedPractice(*p[:5], listed(p[5])) for p in items["practices"]],
+        )
+        self.territories_page = self._page(
+            counts["territories"],
+            numbers["territories"],
+            [ListedTerritory(name, listed(i)) for name, i in items["territories"]],
         )
 
-    def _territory(self, t) -> ListedTerritory:
-        return ListedTerritory(t["name"], [self.listed[slug] for slug in t["interventions"]])
+    @staticmethod
+    def _page(count: int, number: int, object_list: list):
+        page = Paginator(range(count), PAGE_SIZE).get_page(number)
+        page.object_list = object_list
+        return page
 
     @property
     def practices(self) -> list:
-        return [self._practice(p) for p in self.data["good_practices"]]
+        """The good practices of the page shown."""
+        return self.practices_page.object_list
 
     @property
     def territories(self) -> list:
-        return [self._territory(t) for t in self.data["territories"]]
+        """The territories of the page shown."""
+        return self.territories_page.object_list
 
     @property
     def has_points(self) -> bool:
-        return bool(self.data["good_practices"] or self.data["territories"])
-
-    def page(self, kind: str, number):
-        """One page of good practices or territories, only its items made into objects."""
-        items = self.data["good_practices" if kind == "practices" else "territories"]
-        page = Paginator(items, PAGE_SIZE).get_page(number)
-        make = self._practice if kind == "practices" else self._territory
-        page.object_list = [make(item) for item in page.object_list]
-        return page
+        return bool(self.practices_page.paginator.count or self.territories_page.paginator.count)
 
 
 def _absolute(data: dict, absolute) -> dict:
@@ -373,7 +451,8 @@ def catalogue_map(request):
     interventions = published_interventions()
     slug = _requested_slug(request)
     selected = next((i for i in interventions if i.slug == slug), None)
-    points = MapList(map_data(selected.slug if selected else ""), interventions, selected)
+    requested = {kind: request.GET.get(param) for kind, (param, _key) in LISTS.items()}
+    points = MapList(selected.slug if selected else "", requested, selected)
     form = MapFilterForm(request.GET or None, interventions)
     form.is_valid()  # an unknown intervention shows the form's error and every point
     data_url = reverse("catalog:map-data")
@@ -397,8 +476,8 @@ def catalogue_map(request):
     context = {
         "form": form,
         "points": points,
-        "practices_page": points.page("practices", request.GET.get("page")),
-        "territories_page": points.page("territories", request.GET.get("territories_page")),
+        "practices_page": points.practices_page,
+        "territories_page": points.territories_page,
         "map_config": map_config,
         "has_points": points.has_points,
     }

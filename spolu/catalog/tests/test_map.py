@@ -337,15 +337,45 @@ def test_the_map_is_computed_once_and_afresh_after_a_publication(
     # Served from the cache: the generation and the data (2), nothing recomputed.
     with django_assert_num_queries(2):
         assert client.get(DATA).json() == first
-    # The page reads the interventions for its filter (2) and the same cached data (2).
-    with django_assert_num_queries(4):
-        page = client.get(MAP)
+    # The first page view caches its lists, page by page, from the cached data.
+    page = client.get(MAP)
     assert [p.title for p in page.context["points"].practices] == [
         p["title"] for p in first["good_practices"]
     ]
+    # Then the page reads the interventions for its filter (2), the generation and its lists
+    # (2), never the whole map.
+    with django_assert_num_queries(4):
+        again = client.get(MAP)
+    def listed(response):  # the lists (the rest of the page holds a per-request nonce)
+        return response.content.decode().split('id="map-list"')[1]
+
+    assert listed(again) == listed(page)
     draft = GoodPractice.objects.get(title="Draft practice")
     GoodPractice.objects.filter(pk=draft.pk).update(latitude=49.2, longitude=16.6)
     with django_capture_on_commit_callbacks(execute=True):
         do_publish(draft, acting_user=None)
     titles = [p["title"] for p in client.get(DATA).json()["good_practices"]]
     assert "Draft practice" in titles
+    assert "Draft practice" in client.get(MAP).content.decode()
+
+
+def test_the_cached_lists_beside_the_map_are_paged_like_the_uncached_ones(
+    client, mapped, settings, django_assert_num_queries
+):
+    settings.SPOLU_MAP_CACHE_SECONDS = 300
+    for number in range(30):
+        _practice(f"Extra practice {number:02d}", lat="49.5", lon="16.5")
+    for asked, shown, items in [
+        ("2", 2, 7),
+        ("99", 2, 7),
+        ("0", 2, 7),
+        ("abc", 1, 25),
+        ("", 1, 25),
+    ]:
+        for _ in range(2):  # computed, then read from the cache
+            page = client.get(MAP, {"page": asked}).context["practices_page"]
+            assert (page.number, len(page.object_list), page.paginator.count) == (shown, items, 32)
+    with django_assert_num_queries(4):
+        second = client.get(MAP, {"page": 2})
+    titles = [p.title for p in second.context["points"].practices]
+    assert titles == [p["title"] for p in client.get(DATA).json()["good_practices"]][25:]
