@@ -44,6 +44,7 @@ from .models import (
     GoodPractice,
     Intervention,
     Status,
+    title_texts,
 )
 
 
@@ -244,10 +245,33 @@ def _generation() -> str:
     return generation
 
 
-def published_interventions() -> list:
-    """Every published intervention with its title in the active language (2 queries)."""
-    published = Intervention.objects.filter(status=Status.PUBLISHED).prefetch_related("texts")
-    return _by_title(_with_titles(list(published)))
+def published_interventions(prefix: str = "") -> list:
+    """Every published intervention with its title in the active language, by title.
+
+    The filter of the map offers them all (200 in a national catalogue): with `prefix` (see
+    `_cache_prefix`) the list is cached with the map, else read (2 queries).
+    """
+    key = f"{prefix}:interventions"
+    plain = cache.get(key) if prefix else None
+    if plain is None:
+        published = Intervention.objects.filter(status=Status.PUBLISHED).prefetch_related(
+            title_texts()
+        )
+        plain = [
+            (i.slug, i.map_title, i.map_language, intervention_url(i))
+            for i in _by_title(_with_titles(list(published)))
+        ]
+        if prefix:
+            cache.set(key, plain, settings.SPOLU_MAP_CACHE_SECONDS)
+    return _listed(plain)
+
+
+def _cache_prefix() -> str:
+    """The start of the cache keys of the page's parts for the catalogue's generation and the
+    language (one query); empty when the map is not cached."""
+    if settings.SPOLU_MAP_CACHE_SECONDS <= 0:
+        return ""
+    return f"catalog-map-list:{_generation()}:{_language()}"
 
 
 def map_data(slug: str = "") -> dict:
@@ -275,10 +299,17 @@ class ListedIntervention:
     slug: str
     map_title: str
     map_language: str
+    url: str
     translation_missing: bool
 
     def __str__(self):
         return self.map_title
+
+
+def _listed(plain) -> list[ListedIntervention]:
+    """Interventions from the cached (slug, title, title's language, address) tuples."""
+    language = _language()
+    return [ListedIntervention(*item, item[2] != language) for item in plain]
 
 
 @dataclass
@@ -315,7 +346,10 @@ def _plain_page(data: dict, kind: str, number: int) -> list:
     titles = data["interventions"]
 
     def interventions(item):
-        return [(slug, titles[slug]["title"], titles[slug]["language"]) for slug in item]
+        return [
+            (slug, titles[slug]["title"], titles[slug]["language"], titles[slug]["url"])
+            for slug in item
+        ]
 
     if kind == "practices":
         return [
@@ -332,13 +366,14 @@ def _plain_page(data: dict, kind: str, number: int) -> list:
     return [(t["name"], interventions(t["interventions"])) for t in items]
 
 
-def map_lists(slug: str, requested: dict) -> tuple[dict, dict, dict]:
+def map_lists(slug: str, requested: dict, prefix: str = "") -> tuple[dict, dict, dict]:
     """The lists beside the map: how many items each has, the page numbers shown and their items.
 
     The page shows 25 items of each list, but the whole map of a national catalogue is about
     a megabyte: reading it from the cache for every page view cost more than the rest of the
     page. So each page of a list is cached on its own, beside the counts, for as long as the
-    map's data (`requested` maps a list to the page number asked for in the query string).
+    map's data (`requested` maps a list to the page number asked for in the query string;
+    `prefix` is `_cache_prefix()`, empty when the map is not cached).
     """
     wanted = {}
     for kind in LISTS:
@@ -346,8 +381,7 @@ def map_lists(slug: str, requested: dict) -> tuple[dict, dict, dict]:
             wanted[kind] = int(requested.get(kind) or 1)
         except ValueError:
             wanted[kind] = 1
-    seconds = settings.SPOLU_MAP_CACHE_SECONDS
-    prefix = f"catalog-map-list:{_generation()}:{_language()}:{slug}" if seconds > 0 else ""
+    prefix = f"{prefix}:{slug}" if prefix else ""
     if prefix:
         keys = {kind: f"{prefix}:{kind}:{number}" for kind, number in wanted.items()}
         found = cache.get_many([f"{prefix}:counts", *keys.values()])
@@ -368,7 +402,7 @@ def map_lists(slug: str, requested: dict) -> tuple[dict, dict, dict]:
                 f"{prefix}:counts": counts,
                 **{f"{prefix}:{kind}:{numbers[kind]}": items[kind] for kind in LISTS},
             },
-            seconds,
+            settings.SPOLU_MAP_CACHE_SECONDS,
         )
     return counts, numbers, items
 
@@ -376,26 +410,18 @@ def map_lists(slug: str, requested: dict) -> tuple[dict, dict, dict]:
 class MapList:
     """What the page lists beside the map: one page of good practices and one of territories."""
 
-    def __init__(self, slug: str, requested: dict, selected):
+    def __init__(self, slug: str, requested: dict, selected, prefix: str = ""):
         self.selected = selected
-        language = _language()
-        counts, numbers, items = map_lists(slug, requested)
-
-        def listed(interventions):
-            return [
-                ListedIntervention(slug, title, lang, lang != language)
-                for slug, title, lang in interventions
-            ]
-
+        counts, numbers, items = map_lists(slug, requested, prefix)
         self.practices_page = self._page(
             counts["practices"],
             numbers["practices"],
-            [ListedPractice(*p[:5], listed(p[5])) for p in items["practices"]],
+            [ListedPractice(*p[:5], _listed(p[5])) for p in items["practices"]],
         )
         self.territories_page = self._page(
             counts["territories"],
             numbers["territories"],
-            [ListedTerritory(name, listed(i)) for name, i in items["territories"]],
+            [ListedTerritory(name, _listed(i)) for name, i in items["territories"]],
         )
 
     @staticmethod
@@ -448,11 +474,12 @@ def _requested_slug(request) -> str:
 def catalogue_map(request):
     # The page carries the map's settings and one page of each list; the map's script fetches
     # the points from map/data.json, so that the page stays small with a national catalogue.
-    interventions = published_interventions()
+    prefix = _cache_prefix()
+    interventions = published_interventions(prefix)
     slug = _requested_slug(request)
     selected = next((i for i in interventions if i.slug == slug), None)
     requested = {kind: request.GET.get(param) for kind, (param, _key) in LISTS.items()}
-    points = MapList(selected.slug if selected else "", requested, selected)
+    points = MapList(selected.slug if selected else "", requested, selected, prefix)
     form = MapFilterForm(request.GET or None, interventions)
     form.is_valid()  # an unknown intervention shows the form's error and every point
     data_url = reverse("catalog:map-data")

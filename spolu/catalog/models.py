@@ -190,6 +190,14 @@ class InterventionText(models.Model):
         return links
 
 
+def title_texts() -> models.Prefetch:
+    """Prefetch interventions' texts with only what their titles need, not the long texts:
+    for lists and filters that name many interventions."""
+    return models.Prefetch(
+        "texts", queryset=InterventionText.objects.only("intervention_id", "language", "title")
+    )
+
+
 class GoodPractice(models.Model):
     """What a real place did, with what result: a story on the map, linked to interventions."""
 

@@ -29,6 +29,7 @@ from .models import (
     Intervention,
     InterventionText,
     Status,
+    title_texts,
 )
 from .search import (
     TAXONOMY,
@@ -161,7 +162,7 @@ def _evidence_scale(current):
 def intervention_detail(request, slug):
     # Queries: the intervention, its texts, the related interventions, their texts, the good
     # practices, the number of territories.
-    published_related = _published_interventions().prefetch_related("texts")
+    published_related = _published_interventions().prefetch_related(title_texts())
     intervention = get_object_or_404(
         _published_interventions().prefetch_related(
             "texts",
@@ -205,7 +206,9 @@ def intervention_detail(request, slug):
 
 
 def _published_interventions_with_texts():
-    return Prefetch("interventions", queryset=_published_interventions().prefetch_related("texts"))
+    return Prefetch(
+        "interventions", queryset=_published_interventions().prefetch_related(title_texts())
+    )
 
 
 @public_view
@@ -214,7 +217,7 @@ def good_practice_list(request):
     # page, the page's interventions, their texts.
     language = _language()
     interventions = _show_texts(
-        list(_published_interventions().prefetch_related("texts")), language
+        list(_published_interventions().prefetch_related(title_texts())), language
     )
     form = GoodPracticeFilterForm(request.GET or None, interventions=interventions)
     practices = form.apply(_published_practices().select_related("territory"))
