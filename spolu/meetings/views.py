@@ -219,8 +219,8 @@ def meeting_detail(request, pk):
     # Fixed queries: meeting, agenda items with topics, attendance with people and
     # organisations, decisions with their tasks, corrections, the plan review (measures at
     # risk, changed, tasks due), follow-up tasks, previous meeting; the user's person only
-    # while the meeting is planned (for the attendance answer) and the topic backlog only
-    # while the agenda can be edited.
+    # while the meeting is planned (for the attendance answer), the topic backlog only while
+    # the agenda can be edited, and the corrections only once the minutes are approved.
     meeting = get_meeting(request, pk)
     items = list(meeting.agenda_items.select_related("topic").order_by("position", "pk"))
     kinds = {item.kind for item in items}
@@ -249,7 +249,11 @@ def meeting_detail(request, pk):
         # Stored minutes were cleaned when saved; cleaning again here guards the page even
         # against rows written some other way.
         item.minutes_safe = sanitize_minutes(item.minutes) if item.minutes else ""
-    me = _my_person(request) if meeting.status == MeetingStatus.PLANNED else None
+    me = None
+    if meeting.status == MeetingStatus.PLANNED:  # only a planned meeting asks for an answer
+        me = Person.objects.filter(
+            territory=request.territory, user=request.user, has_left=False
+        ).first()
     mine = next((a for a in attendances if me and a.person_id == me.pk), None)
     today = timezone.localdate()
     for task in [*(follow_up or []), *((review or {}).get("tasks_due", []))]:
@@ -264,7 +268,10 @@ def meeting_detail(request, pk):
         "follow_up": follow_up,
         "attendances": attendances,
         "unassigned_decisions": by_item.get(None, []),
-        "corrections": list(meeting.corrections.select_related("author")),
+        # Corrections are made to approved minutes, and shown only with them.
+        "corrections": (
+            list(meeting.corrections.select_related("author")) if meeting.is_locked else []
+        ),
         "previous": previous,
         "me": me,
         "my_answer": mine.status if mine else "",

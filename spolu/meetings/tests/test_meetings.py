@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
+from spolu.actors.models import Person
 from spolu.meetings import recurrence, services
 from spolu.meetings.models import AgendaItem, Attendance, Meeting, MeetingStatus, Topic
 from spolu.plans.models import Task
@@ -212,12 +213,12 @@ def test_platform_form_builds_the_rule_and_reports_missing_parts(cast, client_fo
 
 
 # session, user, memberships (also the switcher's), meeting, agenda, previous meeting, plan review
-# (3), follow-up, attendance, decisions, their tasks, corrections: 14. A planned meeting also reads
-# the user's person (for the attendance answer), and the backlog of topics is read only while the
-# agenda can still be edited.
+# (3), follow-up, attendance, decisions, their tasks: 13. A planned meeting also reads the user's
+# person (for the attendance answer), the backlog of topics is read only while the agenda can
+# still be edited, and the corrections only once the minutes are approved.
 @pytest.mark.parametrize(
     ("status", "queries"),
-    [(MeetingStatus.PLANNED, 16), (MeetingStatus.HELD, 15), (MeetingStatus.APPROVED, 14)],
+    [(MeetingStatus.PLANNED, 15), (MeetingStatus.HELD, 14), (MeetingStatus.APPROVED, 14)],
 )
 @pytest.mark.parametrize("size", [2, 20])
 def test_meeting_page_query_count_is_fixed(
@@ -252,9 +253,14 @@ def test_meeting_page_query_count_is_fixed(
         for i in range(size):
             Topic.objects.create(territory=cast.territory_a, platform=platform, title=f"Návrh {i}")
         Meeting.objects.filter(pk=meeting.pk).update(status=status)
+        # The coordinator is a person of the territory too (with an organisation).
+        me = make_person(cast.territory_a, full_name="Koordinátorka", organisations=[school])
+        Person.objects.filter(pk=me.pk).update(user=cast.user("a_coordinator"))
     client = client_for(cast.user("a_coordinator"))
     with django_assert_num_queries(queries):
         html = client.get(url("meeting-detail", meeting.pk)).content.decode()
+    # A planned meeting asks the coordinator, who is a person here, for an answer.
+    assert ("Will you attend?" in html) == (status == MeetingStatus.PLANNED)
     # The backlog's topics are offered on the agenda form while it can be edited.
     assert (f"Návrh {size - 1}</option>" in html) == (status != MeetingStatus.APPROVED)
 
