@@ -28,8 +28,10 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
@@ -367,7 +369,8 @@ def _plain_page(data: dict, kind: str, number: int) -> list:
 
 
 def map_lists(slug: str, requested: dict, prefix: str = "") -> tuple[dict, dict, dict]:
-    """The lists beside the map: how many items each has, the page numbers shown and their items.
+    """The lists beside the map: how many items each has, the page numbers shown and, for each
+    list, the page's items as plain data and as HTML.
 
     The page shows 25 items of each list, but the whole map of a national catalogue is about
     a megabyte: reading it from the cache for every page view cost more than the rest of the
@@ -395,7 +398,10 @@ def map_lists(slug: str, requested: dict, prefix: str = "") -> tuple[dict, dict,
     data = map_data(slug)
     counts = {kind: len(data[LISTS[kind][1]]) for kind in LISTS}
     numbers = {kind: _clamped(requested.get(kind), counts[kind]) for kind in LISTS}
-    items = {kind: _plain_page(data, kind, numbers[kind]) for kind in LISTS}
+    items = {}
+    for kind in LISTS:
+        plain = _plain_page(data, kind, numbers[kind])
+        items[kind] = {"items": plain, "html": _rendered(kind, _objects(kind, plain))}
     if prefix:
         cache.set_many(
             {
@@ -407,22 +413,33 @@ def map_lists(slug: str, requested: dict, prefix: str = "") -> tuple[dict, dict,
     return counts, numbers, items
 
 
+def _objects(kind: str, plain: list) -> list:
+    if kind == "practices":
+        return [ListedPractice(*p[:5], _listed(p[5])) for p in plain]
+    return [ListedTerritory(name, _listed(interventions)) for name, interventions in plain]
+
+
+def _rendered(kind: str, objects: list) -> str:
+    """A page of a list as HTML. It depends only on the data and the language, so it is cached
+    with the items: a national page lists some 600 intervention links, and rendering them
+    was most of the page's time."""
+    return render_to_string(f"catalog/includes/map_list_{kind}.html", {"items": objects})
+
+
 class MapList:
-    """What the page lists beside the map: one page of good practices and one of territories."""
+    """What the page lists beside the map: one page of good practices and one of territories,
+    with their HTML."""
 
     def __init__(self, slug: str, requested: dict, selected, prefix: str = ""):
         self.selected = selected
         counts, numbers, items = map_lists(slug, requested, prefix)
-        self.practices_page = self._page(
-            counts["practices"],
-            numbers["practices"],
-            [ListedPractice(*p[:5], _listed(p[5])) for p in items["practices"]],
-        )
-        self.territories_page = self._page(
-            counts["territories"],
-            numbers["territories"],
-            [ListedTerritory(name, _listed(i)) for name, i in items["territories"]],
-        )
+        pages = {
+            kind: self._page(counts[kind], numbers[kind], _objects(kind, items[kind]["items"]))
+            for kind in LISTS
+        }
+        self.practices_page, self.territories_page = pages["practices"], pages["territories"]
+        self.practices_html = mark_safe(items["practices"]["html"])  # rendered by a template
+        self.territories_html = mark_safe(items["territories"]["html"])
 
     @staticmethod
     def _page(count: int, number: int, object_list: list):

@@ -387,3 +387,14 @@ def test_the_cached_lists_beside_the_map_are_paged_like_the_uncached_ones(
         second = client.get(MAP, {"page": 2})
     titles = [p.title for p in second.context["points"].practices]
     assert titles == [p["title"] for p in client.get(DATA).json()["good_practices"]][25:]
+
+
+def test_the_cached_lists_follow_the_language(client, mapped, settings):
+    settings.SPOLU_MAP_CACHE_SECONDS = 300
+    for _ in range(2):  # rendered, then from the cache
+        polish = client.get(MAP, HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+        assert ">Klub korepetycji</a>" in polish
+        english = client.get(MAP, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert ">Tutoring club</a>" in english and "Klub korepetycji" not in english
+        czech = client.get(MAP, HTTP_ACCEPT_LANGUAGE="cs").content.decode()
+        assert "Intervence:" in czech and "Intervence:" not in english
