@@ -37,6 +37,7 @@ from django_scopes import scopes_disabled
 
 from spolu.core.access import public_view
 from spolu.core.fields import fold
+from spolu.core.forms import LongSelect
 from spolu.core.paging import PAGE_SIZE
 from spolu.plans.models import Measure
 
@@ -474,7 +475,7 @@ def _absolute(data: dict, absolute) -> dict:
 
 
 class MapFilterForm(forms.Form):
-    intervention = forms.ChoiceField(label=_("Intervention"), required=False)
+    intervention = forms.ChoiceField(label=_("Intervention"), required=False, widget=LongSelect)
 
     def __init__(self, data, interventions):
         super().__init__(data)

@@ -16,6 +16,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from spolu.core.fields import ChoiceSetField, fold
+from spolu.core.forms import LongSelect
 from spolu.territories.models import Country
 
 from .models import Intervention, InterventionText
@@ -184,7 +185,7 @@ class GoodPracticeFilterForm(forms.Form):
     """The good-practice list's query string: search words, an intervention, a country."""
 
     q = forms.CharField(label=_("Search good practice"), required=False, max_length=200)
-    intervention = forms.ChoiceField(label=_("Intervention"), required=False)
+    intervention = forms.ChoiceField(label=_("Intervention"), required=False, widget=LongSelect)
     country = forms.ChoiceField(label=_("Country"), required=False)
 
     def __init__(self, *args, interventions, **kwargs):

@@ -34,6 +34,17 @@ class IdMultipleChoiceField(SafeModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class LongSelect(forms.Select):
+    """A select for long lists, such as the 200 interventions of a national catalogue.
+
+    Django renders each option through templates of its own; with hundreds of options that
+    was most of a filter page's time. This renders them in one template. Options carry no
+    attributes of their own other than `selected`.
+    """
+
+    template_name = "core/widgets/long_select.html"
+
+
 def posted(request):
     """(data, files) for binding a form: bound on every POST, even an empty one.
 
