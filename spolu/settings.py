@@ -232,7 +232,8 @@ SPOLU_STALE_PROGRESS_DAYS = envint("SPOLU_STALE_PROGRESS_DAYS", "90")
 SPOLU_MAP_TILE_URL = os.environ.get("SPOLU_MAP_TILE_URL", "")
 SPOLU_MAP_ATTRIBUTION = os.environ.get("SPOLU_MAP_ATTRIBUTION", "")
 # The map's points and the lists beside it are the same for every visitor: computed once per
-# language and intervention for this many seconds (catalogue edits start afresh at once; 0 computes every time).
+# language and intervention for this many seconds (catalogue edits start afresh at once;
+# 0 computes every time).
 SPOLU_MAP_CACHE_SECONDS = envint("SPOLU_MAP_CACHE_SECONDS", "0" if TESTING else "300")
 WHITENOISE_USE_FINDERS = DEBUG
 
