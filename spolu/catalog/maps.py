@@ -77,13 +77,13 @@ class TerritoryPoint:
 
 @dataclass
 class MapPoints:
-    interventions: list  # every published intervention, by title in the active language
     selected: Intervention | None
     practices: list
     territories: list
 
-    def as_json(self, absolute=lambda url: url) -> dict:
-        """Plain data: the page's map script and the JSON download both read this."""
+    def as_json(self) -> dict:
+        """Plain data with relative addresses: the page and the JSON download both read this
+        (the download makes the addresses absolute, `_absolute`)."""
         used = {
             i.slug: i for point in self.practices + self.territories for i in point.interventions
         }
@@ -94,7 +94,7 @@ class MapPoints:
                 slug: {
                     "title": i.map_title,
                     "language": i.map_language,
-                    "url": absolute(intervention_url(i)),
+                    "url": intervention_url(i),
                 }
                 for slug, i in sorted(used.items())
             },
@@ -106,7 +106,7 @@ class MapPoints:
                     "period": p.period,
                     "lat": p.lat,
                     "lon": p.lon,
-                    "url": absolute(p.url),
+                    "url": p.url,
                     "interventions": [i.slug for i in p.interventions],
                 }
                 for p in self.practices
@@ -149,11 +149,15 @@ def _with_titles(interventions):
     return interventions
 
 
+def _published_with_titles() -> list:
+    """Every published intervention, with only the titles of its texts (2 queries)."""
+    published = Intervention.objects.filter(status=Status.PUBLISHED)
+    return _with_titles(list(published.prefetch_related(title_texts())))
+
+
 def map_points(intervention_slug: str = "") -> MapPoints:
     """The map's points, all of them or those of the published intervention with this slug."""
-    published = _with_titles(
-        list(Intervention.objects.filter(status=Status.PUBLISHED).prefetch_related("texts"))
-    )
+    published = _published_with_titles()
     by_id = {i.pk: i for i in published}
     selected = next((i for i in published if i.slug == intervention_slug), None)
 
@@ -223,7 +227,6 @@ def map_points(intervention_slug: str = "") -> MapPoints:
     for point in [*practice_points.values(), *territories]:
         point.interventions = _by_title(point.interventions)
     return MapPoints(
-        interventions=_by_title(published),
         selected=selected,
         practices=sorted(practice_points.values(), key=lambda p: (fold(p.title), p.pk)),
         territories=sorted(territories, key=lambda t: fold(t.name)),
@@ -257,12 +260,9 @@ def published_interventions(prefix: str = "") -> list:
     key = f"{prefix}:interventions"
     plain = cache.get(key) if prefix else None
     if plain is None:
-        published = Intervention.objects.filter(status=Status.PUBLISHED).prefetch_related(
-            title_texts()
-        )
         plain = [
             (i.slug, i.map_title, i.map_language, intervention_url(i))
-            for i in _by_title(_with_titles(list(published)))
+            for i in _by_title(_published_with_titles())
         ]
         if prefix:
             cache.set(key, plain, settings.SPOLU_MAP_CACHE_SECONDS)
@@ -338,9 +338,17 @@ LISTS = {
 }
 
 
+def _page(count: int, number, object_list=()):
+    """The page of a list of `count` items shown for a requested number (as Paginator.get_page
+    decides), holding `object_list`: the lists keep only one page of their items."""
+    page = Paginator(range(count), PAGE_SIZE).get_page(number)
+    page.object_list = list(object_list)
+    return page
+
+
 def _clamped(number, count: int) -> int:
-    """The page number the list shows for a requested one (as Paginator.get_page decides)."""
-    return Paginator(range(count), PAGE_SIZE).get_page(number).number
+    """The page number the list shows for a requested one."""
+    return _page(count, number).number
 
 
 def _plain_page(data: dict, kind: str, number: int) -> list:
@@ -435,18 +443,12 @@ class MapList:
         self.selected = selected
         counts, numbers, items = map_lists(slug, requested, prefix)
         pages = {
-            kind: self._page(counts[kind], numbers[kind], _objects(kind, items[kind]["items"]))
+            kind: _page(counts[kind], numbers[kind], _objects(kind, items[kind]["items"]))
             for kind in LISTS
         }
         self.practices_page, self.territories_page = pages["practices"], pages["territories"]
         self.practices_html = mark_safe(items["practices"]["html"])  # rendered by a template
         self.territories_html = mark_safe(items["territories"]["html"])
-
-    @staticmethod
-    def _page(count: int, number: int, object_list: list):
-        page = Paginator(range(count), PAGE_SIZE).get_page(number)
-        page.object_list = object_list
-        return page
 
     @property
     def practices(self) -> list:

@@ -207,11 +207,9 @@ def _meeting_form(request, meeting):
 
 
 def _my_person(request):
-    return (
-        Person.objects.filter(territory=request.territory, user=request.user, has_left=False)
-        .prefetch_related("organisations")
-        .first()
-    )
+    return Person.objects.filter(
+        territory=request.territory, user=request.user, has_left=False
+    ).first()
 
 
 @territory_view("meetings.view")
@@ -249,11 +247,8 @@ def meeting_detail(request, pk):
         # Stored minutes were cleaned when saved; cleaning again here guards the page even
         # against rows written some other way.
         item.minutes_safe = sanitize_minutes(item.minutes) if item.minutes else ""
-    me = None
-    if meeting.status == MeetingStatus.PLANNED:  # only a planned meeting asks for an answer
-        me = Person.objects.filter(
-            territory=request.territory, user=request.user, has_left=False
-        ).first()
+    # Only a planned meeting asks the user for an answer.
+    me = _my_person(request) if meeting.status == MeetingStatus.PLANNED else None
     mine = next((a for a in attendances if me and a.person_id == me.pk), None)
     today = timezone.localdate()
     for task in [*(follow_up or []), *((review or {}).get("tasks_due", []))]:
